@@ -1,0 +1,47 @@
+# The two commands: `make run` starts the platform, `make test` runs the whole suite.
+# Both create .venv and install on first use; later runs reinstall only when a
+# requirements file changed.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export OAG_VAR_DIR ?= $(CURDIR)/var
+
+# The embedded Redis and MLflow UI run only when no external one is configured.
+PROCESSES := web worker $(if $(REDIS_URL),,redis) $(if $(MLFLOW_TRACKING_URI),,mlflow)
+
+.PHONY: install run test lint messages chromium clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	mkdir -p "$(OAG_VAR_DIR)/staticfiles"
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bootstrap
+	honcho start --no-colour $(PROCESSES)
+
+test: install chromium
+	$(PY) -m pytest
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download does not work
+# on these machines).
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "Browser tests need $(CHROMIUM): sudo apt-get install -y chromium" >&2; exit 1; fi; }
+
+messages: install
+	cd oagweb && ../$(PY) ../manage.py makemessages -l zh_Hans --ignore "../.venv/*" && ../$(PY) ../manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) var
