@@ -1,0 +1,42 @@
+import pytest
+from django.test import Client
+
+from oagweb.models import Role
+from oagweb.services import api_token_create
+from tests.oagweb.factories import MembershipFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def owner(db):
+    """A user who owns one team: `owner.team` is it."""
+    membership = MembershipFactory(role=Role.OWNER)
+    membership.user.team = membership.team
+    return membership.user
+
+
+@pytest.fixture
+def stranger(db):
+    """A user who owns another team, and nothing of `owner`'s."""
+    membership = MembershipFactory(role=Role.OWNER, team=TeamFactory())
+    membership.user.team = membership.team
+    return membership.user
+
+
+def member_of(team, role: Role = Role.MEMBER):
+    return MembershipFactory(team=team, user=UserFactory(), role=role).user
+
+
+@pytest.fixture
+def api_client():
+    """A client for the REST API authenticating as `user` with a fresh token."""
+
+    def make(user) -> Client:
+        _, raw = api_token_create(user=user, name="tests")
+        return Client(headers={"Authorization": f"Bearer {raw}"})
+
+    return make

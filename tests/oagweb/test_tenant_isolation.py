@@ -1,0 +1,56 @@
+"""Another team's object is a 404 on every endpoint that takes an id.
+
+Every endpoint of a later issue that reaches a team-owned object joins FOREIGN_ENDPOINTS.
+"""
+
+import pytest
+
+from oagweb.models import Membership
+from oagweb.services import api_token_create
+from tests.oagweb.factories import JobFactory
+
+# (method, path template, JSON body): the template is filled from the foreign objects.
+FOREIGN_ENDPOINTS = [
+    ("get", "/api/v1/teams/{team}", None),
+    ("get", "/api/v1/teams/{team}/members", None),
+    ("post", "/api/v1/teams/{team}/members", {"username": "{username}"}),
+    ("patch", "/api/v1/teams/{team}/members/{membership}", {"role": "viewer"}),
+    ("delete", "/api/v1/teams/{team}/members/{membership}", None),
+    ("get", "/api/v1/teams/{team}/jobs", None),
+    ("post", "/api/v1/jobs/ping", {"team_id": "{team}"}),
+    ("get", "/api/v1/jobs/{job}", None),
+    ("post", "/api/v1/jobs/{job}/cancel", None),
+    ("delete", "/api/v1/tokens/{token}", None),
+]
+
+
+def _fill(value, ids):
+    if isinstance(value, str):
+        filled = value.format(**ids)
+        return int(filled) if filled.isdigit() and value != filled else filled
+    if isinstance(value, dict):
+        return {key: _fill(item, ids) for key, item in value.items()}
+    return value
+
+
+@pytest.fixture
+def foreign_ids(stranger):
+    token, _ = api_token_create(user=stranger, name="theirs")
+    return {
+        "team": stranger.team.pk,
+        "membership": Membership.objects.get(user=stranger).pk,
+        "job": JobFactory(team=stranger.team).pk,
+        "token": token.pk,
+        "username": stranger.username,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path", "body"), FOREIGN_ENDPOINTS,
+                         ids=[f"{m} {p}" for m, p, _ in FOREIGN_ENDPOINTS])
+def test_it_hides_foreign_objects(owner, api_client, foreign_ids, method, path, body):
+    api = api_client(owner)
+    kwargs = {"content_type": "application/json", "data": _fill(body, foreign_ids)} if body else {}
+    response = getattr(api, method)(_fill(path, foreign_ids), **kwargs)
+    assert response.status_code == 404, response.content
+    assert response.json()["detail"].startswith("No such")
