@@ -84,6 +84,14 @@ class JobProgress:
             raise JobCancelled()
 
 
+def _enqueue(task: Any, job_id: int) -> None:
+    # The limits travel with the message, so the settings of the process that starts the job
+    # apply. The hard limit kills the pool process if the job ignores the soft one; the sweep
+    # then fails the job when its heartbeat stops.
+    soft = settings.JOB_SOFT_TIME_LIMIT
+    task.apply_async((job_id,), soft_time_limit=soft, time_limit=soft + 30)
+
+
 def job_start(
     *, user: AbstractBaseUser, team: Team, kind: str, params: dict[str, Any]
 ) -> Job:
@@ -97,7 +105,7 @@ def job_start(
             team=team, created_by=user, kind=kind, params=clean, message="Waiting for a worker"
         )
         publish_job_changed(job, created=True)
-        transaction.on_commit(lambda: job_run_task.delay(job.pk))
+        transaction.on_commit(lambda: _enqueue(job_run_task, job.pk))
     return job
 
 
@@ -160,7 +168,7 @@ def _claim(job_id: int, worker: str) -> Job | None:
     return Job.objects.get(pk=job_id) if claimed == 1 else None
 
 
-def job_run(*, job_id: int, worker: str) -> None:
+def job_run(*, job_id: int, worker: str, soft_time_limit: int | None = None) -> None:
     """Claims and runs a queued job, recording success, failure or cancellation."""
     job = _claim(job_id, worker)
     if job is None:
@@ -171,15 +179,18 @@ def job_run(*, job_id: int, worker: str) -> None:
         try:
             result = job_kind_get(job.kind).run(job, progress) or {}
         except JobCancelled:
-            _finish(job, JobStatus.CANCELLED, message="Cancelled")
+            _finish(job, JobStatus.CANCELLED, progress=job.progress, message="Cancelled")
         except SoftTimeLimitExceeded:
-            error = f"Stopped: the time limit of {settings.JOB_SOFT_TIME_LIMIT} s was exceeded"
-            _finish(job, JobStatus.FAILED, error=error, message="Time limit exceeded")
+            limit = soft_time_limit or settings.JOB_SOFT_TIME_LIMIT
+            _finish(job, JobStatus.FAILED, progress=job.progress, message="Time limit exceeded",
+                    error=f"Stopped: the time limit of {limit} s was exceeded")
         except ApplicationError as exc:
-            _finish(job, JobStatus.FAILED, error=exc.message, message="Failed")
+            _finish(job, JobStatus.FAILED, progress=job.progress, error=exc.message,
+                    message="Failed")
         except Exception as exc:
             logger.exception("job %s (%s) crashed", job.pk, job.kind)
-            _finish(job, JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}", message="Failed")
+            _finish(job, JobStatus.FAILED, progress=job.progress, message="Failed",
+                    error=f"{type(exc).__name__}: {exc}")
         else:
             message = str(result.get("message", "Done"))[:500]
             _finish(job, JobStatus.SUCCEEDED, progress=1.0, result=result, message=message)

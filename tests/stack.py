@@ -116,3 +116,20 @@ def daphne_server(**env: str) -> Iterator[str]:
     finally:
         _stop(process)
         log.close()
+
+
+def job_wait(job_id: int, *statuses: str, timeout: float = 30) -> "Job":
+    """Polls the database until the job reaches one of `statuses`; returns it."""
+    from oagweb.models import Job
+
+    deadline = time.monotonic() + timeout
+    while True:
+        job = Job.objects.get(pk=job_id)
+        if job.status in statuses:
+            return job
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"job {job_id} is {job.status} ({job.message!r}), not {'/'.join(statuses)} "
+                f"after {timeout} s"
+            )
+        time.sleep(0.1)
