@@ -40,8 +40,10 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else echo "Browser tests need $(CHROMIUM): sudo apt-get install -y chromium" >&2; exit 1; fi; }
 
+# Refreshes the zh_Hans catalogue from the code and templates, then compiles it (needs gettext).
 messages: install
-	cd oagweb && ../$(PY) ../manage.py makemessages -l zh_Hans --ignore "../.venv/*" && ../$(PY) ../manage.py compilemessages
+	$(PY) manage.py makemessages -l zh_Hans -i ".venv/*" -i "var/*" -i "tests/*"
+	$(PY) manage.py compilemessages -l zh_Hans -i ".venv"
 
 clean:
 	rm -rf $(VENV) var
