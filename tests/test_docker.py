@@ -14,19 +14,19 @@ def _documented() -> set[str]:
     return set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
 
 
-def test_every_variable_the_app_reads_is_documented():
+def test_it_documents_every_variable_the_app_reads():
     read = set(re.findall(r'env_\w+\(\s*"([A-Z0-9_]+)"', (ROOT / "oagweb" / "settings.py").read_text()))
     read |= set(re.findall(r'os\.environ\.get\("([A-Z0-9_]+)"', (ROOT / "oagweb" / "env.py").read_text()))
     assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "MLFLOW_TRACKING_URI"} <= read
     assert read - _documented() == set()
 
 
-def test_every_variable_compose_reads_is_documented():
+def test_it_documents_every_variable_compose_reads():
     used = set(re.findall(r"\$\{([A-Z0-9_]+)", (DOCKER / "compose.yaml").read_text()))
     assert used - _documented() == set()
 
 
-def test_every_long_running_service_has_a_healthcheck():
+def test_it_has_a_healthcheck_on_every_long_running_service():
     services = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]
     assert {"postgres", "redis", "web", "worker", "beat", "mlflow"} <= set(services)
     for name, service in services.items():
@@ -34,7 +34,7 @@ def test_every_long_running_service_has_a_healthcheck():
             assert "healthcheck" in service, name
 
 
-def test_workers_scale_and_mlflow_uses_postgres():
+def test_it_scales_workers_and_keeps_mlflow_on_postgres():
     services = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]
     assert "container_name" not in services["worker"]  # `--scale worker=N` needs this
     assert "postgresql" in services["mlflow"]["command"]

@@ -18,7 +18,7 @@ def staff_client(client, admin_user):
 
 
 @pytest.mark.parametrize("model", ["team", "membership", "apitoken", "job"])
-def test_every_admin_list_filters_and_searches(staff_client, model):
+def test_it_lists_and_searches_in_every_admin(staff_client, model):
     membership = MembershipFactory()
     JobFactory(team=membership.team, created_by=membership.user)
     api_token_create(user=membership.user, name="ci")
@@ -27,21 +27,21 @@ def test_every_admin_list_filters_and_searches(staff_client, model):
     assert staff_client.get(url, {"q": membership.team.name}).status_code == 200
 
 
-def test_the_token_admin_never_shows_the_hash(staff_client, owner):
+def test_it_never_shows_a_token_hash_in_the_admin(staff_client, owner):
     token, raw = api_token_create(user=owner, name="deploy")
     page = staff_client.get(f"/admin/oagweb/apitoken/{token.pk}/change/").content.decode()
     assert token.prefix in page
     assert token.token_hash not in page and raw not in page
 
 
-def test_the_token_admin_revokes(staff_client, owner):
+def test_it_revokes_tokens_from_the_admin(staff_client, owner):
     token, _ = api_token_create(user=owner, name="deploy")
     staff_client.post("/admin/oagweb/apitoken/",
                       {"action": "revoke", "_selected_action": [token.pk]})
     assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
 
 
-def test_bootstrap_creates_the_admin_and_demo_team_once(monkeypatch, capsys):
+def test_it_bootstraps_the_admin_and_demo_team_once(monkeypatch, capsys):
     monkeypatch.setenv("OAG_ADMIN_USERNAME", "boss")
     monkeypatch.delenv("OAG_ADMIN_PASSWORD", raising=False)
     call_command("bootstrap")

@@ -28,7 +28,7 @@ def _ping(user, **params):
     return job_start(user=user, team=user.team, kind="ping", params=params)
 
 
-def test_a_worker_runs_the_ping_job_to_success(worker, owner):
+def test_it_runs_the_ping_job_to_success_on_a_real_worker(worker, owner):
     job = job_wait(_ping(owner, seconds=0.5).pk, JobStatus.SUCCEEDED)
     assert job.progress == 1.0
     assert job.message.startswith("Pong from ")
@@ -37,7 +37,7 @@ def test_a_worker_runs_the_ping_job_to_success(worker, owner):
     assert job.started_at <= job.finished_at
 
 
-def test_the_worker_publishes_every_state_change_to_the_team_group(worker, owner):
+def test_it_publishes_every_state_change_to_the_team_group(worker, owner):
     async def collect() -> tuple[int, list[str]]:
         layer = get_channel_layer()
         channel = await layer.new_channel()
@@ -56,14 +56,14 @@ def test_the_worker_publishes_every_state_change_to_the_team_group(worker, owner
     assert seen.count(JobStatus.SUCCEEDED) == 1
 
 
-def test_a_failing_job_records_its_error(worker, owner):
+def test_it_records_the_error_of_a_failing_job(worker, owner):
     job = job_wait(_ping(owner, seconds=1, fail=True).pk, JobStatus.FAILED)
     assert "Simulated failure" in job.error
     assert 0 < job.progress < 1.0  # the last progress reported before the failure
     assert job.finished_at is not None
 
 
-def test_a_running_job_stops_when_cancelled(worker, owner):
+def test_it_stops_a_running_job_when_cancelled(worker, owner):
     job = _ping(owner, seconds=60)
     job_wait(job.pk, JobStatus.RUNNING)
     job_cancel(job=job)
@@ -73,14 +73,14 @@ def test_a_running_job_stops_when_cancelled(worker, owner):
 
 
 @override_settings(JOB_SOFT_TIME_LIMIT=SOFT_TIME_LIMIT)
-def test_a_job_over_the_soft_time_limit_fails(worker, owner):
+def test_it_fails_a_job_over_the_soft_time_limit(worker, owner):
     job = job_wait(_ping(owner, seconds=60).pk, JobStatus.FAILED, timeout=SOFT_TIME_LIMIT + 20)
     assert f"time limit of {SOFT_TIME_LIMIT} s" in job.error
     # The worker process survived and takes the next job.
     job_wait(_ping(owner, seconds=0).pk, JobStatus.SUCCEEDED)
 
 
-def test_a_job_cancelled_while_queued_never_runs(owner):
+def test_it_never_runs_a_job_cancelled_while_queued(owner):
     # No worker consumes the queue here (the module worker may be up: it must skip the job).
     job = _ping(owner, seconds=0)
     job = job_cancel(job=job)

@@ -13,7 +13,7 @@ STALE_SECONDS = 3
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_job_whose_worker_died_is_marked_failed(owner):
+def test_it_fails_a_job_whose_worker_was_killed(owner):
     with celery_worker(JOB_HEARTBEAT_SECONDS="1") as worker:
         job = job_start(user=owner, team=owner.team, kind="ping", params={"seconds": 60})
         job_wait(job.pk, JobStatus.RUNNING)

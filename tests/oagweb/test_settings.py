@@ -31,27 +31,27 @@ def _start(setting: str = "DEBUG", **env: str) -> subprocess.CompletedProcess:
     ("JOB_STALE_SECONDS", "3", "JOB_STALE_SECONDS must be larger than JOB_HEARTBEAT_SECONDS"),
     ("OAG_TORCH_THREADS", "0", "OAG_TORCH_THREADS must be at least 1"),
 ])
-def test_a_bad_value_stops_start_up_naming_the_variable(variable, value, says):
+def test_it_stops_start_up_naming_a_bad_variable(variable, value, says):
     result = _start(**{variable: value})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert says in result.stderr
 
 
-def test_secret_key_is_required_without_debug():
+def test_it_requires_a_secret_key_without_debug():
     result = _start(DEBUG="false", SECRET_KEY="")
     assert result.returncode != 0
     assert "SECRET_KEY is required when DEBUG is off" in result.stderr
 
 
-def test_production_settings_load_from_the_environment():
+def test_it_loads_production_settings_from_the_environment():
     result = _start("ALLOWED_HOSTS, settings.SESSION_COOKIE_SECURE", DEBUG="off",
                     SECRET_KEY="s" * 50, ALLOWED_HOSTS="oag.example.com, 10.0.0.5")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['oag.example.com', '10.0.0.5'] True"
 
 
-def test_the_defaults_are_the_embedded_services():
+def test_it_defaults_to_the_embedded_services():
     result = _start("DATABASES['default']['ENGINE'], settings.REDIS_URL, "
                     "settings.MLFLOW_TRACKING_URI", DATABASE_URL="", REDIS_URL="",
                     MLFLOW_TRACKING_URI="")
@@ -62,14 +62,14 @@ def test_the_defaults_are_the_embedded_services():
     assert mlflow_uri.startswith("sqlite:///") and mlflow_uri.endswith("/mlflow.db")
 
 
-def test_a_generated_secret_key_is_kept_across_starts(tmp_path):
+def test_it_keeps_a_generated_secret_key_across_starts(tmp_path):
     first = secret_key_load(debug=True, var_dir=tmp_path)
     assert len(first) >= 50
     assert secret_key_load(debug=True, var_dir=tmp_path) == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # readable by its owner only
 
 
-def test_env_readers(monkeypatch):
+def test_it_reads_typed_values_from_the_environment(monkeypatch):
     monkeypatch.setenv("FLAG", " Yes ")
     monkeypatch.setenv("COUNT", "7")
     monkeypatch.setenv("HOSTS", "a, b,,c")

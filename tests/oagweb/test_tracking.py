@@ -81,13 +81,13 @@ def test_it_tracks_into_a_remote_server(mlflow_server, owner, tmp_path):
 
 
 @pytest.mark.django_db
-def test_each_team_gets_its_own_experiment(owner, stranger):
+def test_it_gives_each_team_its_own_experiment(owner, stranger):
     assert experiment_ensure(team=owner.team) != experiment_ensure(team=stranger.team)
     assert experiment_ensure(team=owner.team) == experiment_ensure(team=owner.team)
 
 
 @pytest.mark.django_db
-def test_a_run_that_raises_is_marked_failed(owner):
+def test_it_marks_a_run_that_raises_failed(owner):
     with pytest.raises(RuntimeError), tracking_run(team=owner.team, name="boom") as run:
         raise RuntimeError("diverged")
     assert tracking_client().get_run(run.info.run_id).info.status == "FAILED"
