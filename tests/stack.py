@@ -12,7 +12,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -101,22 +101,37 @@ def _http_ready(url: str, process: subprocess.Popen, timeout: float) -> None:
 
 
 @contextmanager
-def daphne_server(**env: str) -> Iterator[str]:
-    """The ASGI app served by daphne (HTTP + WebSocket); yields its base URL."""
-    port = free_port()
-    argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-            "oagweb.asgi:application"]
-    log = open(Path(settings.VAR_DIR) / f"daphne-{port}.log", "wb")
-    process = subprocess.Popen(argv, cwd=ROOT, env=stack_env(**env), stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+def _served(name: str, argv: list[str], port: int, ready_path: str,
+            env: dict[str, str]) -> Iterator[str]:
+    """Runs a server subprocess until its `ready_path` answers; yields its base URL."""
+    log = open(Path(settings.VAR_DIR) / f"{name}-{port}.log", "wb")
+    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        _http_ready(f"{base}/api/v1/health/live", process, timeout=60)
+        _http_ready(base + ready_path, process, timeout=120)
         yield base
     finally:
         _stop(process)
         log.close()
 
+
+def daphne_server(**env: str) -> AbstractContextManager[str]:
+    """The ASGI app served by daphne (HTTP + WebSocket); yields its base URL."""
+    port = free_port()
+    argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+            "oagweb.asgi:application"]
+    return _served("daphne", argv, port, "/api/v1/health/live", stack_env(**env))
+
+
+def mlflow_server(folder: Path) -> AbstractContextManager[str]:
+    """An MLflow tracking server as production runs it: own store, proxied artifacts."""
+    port = free_port()
+    argv = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", "1", "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
+            "--artifacts-destination", str(folder / "artifacts")]
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    return _served("mlflow", argv, port, "/health", env)
 
 def job_wait(job_id: int, *statuses: str, timeout: float = 30) -> "Job":
     """Polls the database until the job reaches one of `statuses`; returns it."""

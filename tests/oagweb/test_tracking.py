@@ -1,8 +1,5 @@
 """The MLflow helper against the embedded sqlite store and a real remote tracking server."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,31 +10,15 @@ from oagweb.tracking import (
     experiment_ensure, experiment_name, metrics_log, model_version_register, tracking_client,
     tracking_run,
 )
-from tests.services_plugin import free_port
-from tests.stack import ROOT, _http_ready, _stop
+from tests.stack import mlflow_server
 
 
 @pytest.fixture(scope="module")
-def mlflow_server():
-    """`mlflow server` as `make run` starts it, on its own port and store."""
+def mlflow_server_url():
     folder = Path(settings.VAR_DIR) / "mlflow-server"
     folder.mkdir(exist_ok=True)
-    port = free_port()
-    argv = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1", "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
-            "--artifacts-destination", str(folder / "artifacts")]
-    log = open(folder / "server.log", "wb")
-    process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True,
-                               env={**os.environ,
-                                    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _http_ready(f"{url}/health", process, timeout=120)
+    with mlflow_server(folder) as url:
         yield url
-    finally:
-        _stop(process)
-        log.close()
 
 
 def _track_and_register(team, tmp_path: Path) -> None:
@@ -73,8 +54,8 @@ def test_it_tracks_into_the_embedded_store(owner, tmp_path):
 
 
 @pytest.mark.django_db
-def test_it_tracks_into_a_remote_server(mlflow_server, owner, tmp_path):
-    with override_settings(MLFLOW_TRACKING_URI=mlflow_server):
+def test_it_tracks_into_a_remote_server(mlflow_server_url, owner, tmp_path):
+    with override_settings(MLFLOW_TRACKING_URI=mlflow_server_url):
         _track_and_register(owner.team, tmp_path)
         experiment = tracking_client().get_experiment_by_name(experiment_name(owner.team))
         assert experiment.artifact_location.startswith("mlflow-artifacts:")
