@@ -1,9 +1,10 @@
 """Checks of the services the platform depends on, each ok or its error."""
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import redis
+import requests
 from django.conf import settings
 from django.db import connection
 
@@ -33,9 +34,16 @@ def _celery() -> str:
 
 
 def _mlflow() -> str:
-    tracking_client().search_experiments(max_results=1)
     uri = urlsplit(settings.MLFLOW_TRACKING_URI)
-    return f"{uri.scheme}://{uri.hostname or ''}{uri.path if uri.scheme == 'sqlite' else ''}"
+    if uri.scheme not in {"http", "https"}:
+        tracking_client().search_experiments(max_results=1)
+        return f"{uri.scheme}://{uri.path}"
+    # A server is asked directly, with a short timeout: MLflow's client retries for minutes.
+    # Host and port only, in the request and the report: the URI may carry credentials.
+    where = f"{uri.scheme}://{uri.hostname}" + (f":{uri.port}" if uri.port else "")
+    auth = (unquote(uri.username), unquote(uri.password or "")) if uri.username else None
+    requests.get(f"{where}{uri.path.rstrip('/')}/health", auth=auth, timeout=2).raise_for_status()
+    return where
 
 
 CHECKS: dict[str, Callable[[], str]] = {

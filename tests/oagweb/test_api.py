@@ -1,5 +1,7 @@
+import time
+
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from tests.oagweb.factories import PASSWORD
 
@@ -67,3 +69,13 @@ def test_it_serves_openapi_docs_with_operation_ids(client):
     ids = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
     assert {"team_create", "membership_add", "api_token_create", "job_ping_start",
             "job_cancel", "health_get"} <= ids
+
+
+@pytest.mark.django_db
+def test_it_reports_an_unreachable_mlflow_fast_and_without_its_credentials(client):
+    started = time.monotonic()
+    with override_settings(MLFLOW_TRACKING_URI="http://oag:s3cret@127.0.0.1:9/"):
+        check = client.get("/api/v1/health").json()["checks"]["mlflow"]
+    assert time.monotonic() - started < 10
+    assert check["ok"] is False and "127.0.0.1" in check["detail"]
+    assert "s3cret" not in check["detail"]

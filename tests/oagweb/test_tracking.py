@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from oagweb.health import health_check
 from oagweb.tracking import (
     experiment_ensure, experiment_name, metrics_log, model_version_register, tracking_client,
     tracking_run,
@@ -72,3 +73,9 @@ def test_it_marks_a_run_that_raises_failed(owner):
     with pytest.raises(RuntimeError), tracking_run(team=owner.team, name="boom") as run:
         raise RuntimeError("diverged")
     assert tracking_client().get_run(run.info.run_id).info.status == "FAILED"
+
+
+@pytest.mark.django_db
+def test_it_reports_a_remote_server_healthy(mlflow_server_url):
+    with override_settings(MLFLOW_TRACKING_URI=mlflow_server_url):
+        assert health_check()["mlflow"] == {"ok": True, "detail": mlflow_server_url}
