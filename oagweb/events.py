@@ -54,4 +54,5 @@ def job_event_data(job: Job, *, created: bool = False) -> dict[str, Any]:
 
 
 def publish_job_changed(job: Job, *, created: bool = False) -> None:
-    event_publish(team_id=job.team_id, type="oagweb.job_changed", data=job_event_data(job, created=created))
+    data = job_event_data(job, created=created)
+    event_publish(team_id=job.team_id, type="oagweb.job_changed", data=data)

@@ -114,7 +114,12 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         # The prefix follows the queue so that test runs sharing a Redis never cross-talk.
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"oag-{CELERY_QUEUE}"},
+        "CONFIG": {
+            # channels-redis waits for messages with BZPOPMIN for 5 s, and redis-py 8 times
+            # sockets out after 5 s by default: the two race and drop live sockets at random.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+            "prefix": f"oag-{CELERY_QUEUE}",
+        },
     }
 }
 

@@ -7,6 +7,7 @@ from oagweb.api import api, api_not_found
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("activity/counts/", views.dashboard_counts, name="dashboard_counts"),
+    path("activity/feed/", views.dashboard_feed, name="dashboard_feed"),
     path("login/", views.login_page, name="login"),
     path("logout/", views.logout_page, name="logout"),
     path("teams/", views.team_list_page, name="team_list"),

@@ -17,6 +17,8 @@ from oagweb.context import SESSION_TEAM_KEY, current_membership
 from oagweb.errors import ApplicationError
 from oagweb.models import Role
 
+# Jobs the dashboard's live feed shows; the browser trims live additions to the same number.
+FEED_LIMIT = 20
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
@@ -57,9 +59,21 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "team": team,
         "can_write": membership.role != Role.VIEWER,
         "counts": selectors.job_counts(team=team),
-        "jobs": selectors.job_list(team=team),
+        "jobs": selectors.job_list(team=team, limit=FEED_LIMIT),
+        "feed_limit": FEED_LIMIT,
     }
     return render(request, "oagweb/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_feed(request: HtmxHttpRequest) -> HttpResponse:
+    """The feed's items, fetched again when the live socket may have missed events."""
+    membership = current_membership(request)
+    if membership is None:
+        return HttpResponse(status=204)
+    jobs_shown = selectors.job_list(team=membership.team, limit=FEED_LIMIT)
+    return render(request, "oagweb/dashboard.html#feed-items", {"jobs": jobs_shown})
 
 
 @login_required

@@ -9,30 +9,36 @@ from django.db import connection
 from playwright.sync_api import Page, expect
 
 from oagweb import jobs
-from oagweb.models import Role
+from oagweb.events import publish_job_changed
+from oagweb.models import JobStatus, Role
+from oagweb.views import FEED_LIMIT
 from tests.e2e.conftest import LIVE_TIMEOUT_MS
-from tests.oagweb.factories import MembershipFactory
+from tests.oagweb.factories import JobFactory, MembershipFactory
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "test-results" / "dashboard.png"
 
 
-def job_start(**kwargs):
-    """`oagweb.jobs.job_start` in a thread of its own.
+def _in_thread(work):
+    """Database and publishing work in a thread of its own.
 
-    Playwright's event loop runs in this thread, and the service publishes its event with
-    `async_to_sync`, which refuses to run beside a running loop (it would log and drop it).
+    Playwright's event loop runs in this thread, and services publish their events with
+    `async_to_sync`, which refuses to run beside a running loop (it would log and drop them).
     """
 
-    def start():
+    def run():
         try:
-            return jobs.job_start(**kwargs)
+            return work()
         finally:
             connection.close()
 
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(start).result()
+        return pool.submit(run).result()
+
+
+def job_start(**kwargs):
+    return _in_thread(lambda: jobs.job_start(**kwargs))
 
 
 def feed_item(page: Page, job_id: int):
@@ -121,3 +127,24 @@ def test_it_never_shows_a_job_to_another_team(dashboard, owner, stranger):
     expect(feed_item(theirs, job.pk)).to_have_count(0)
     expect(theirs.locator("#activity-feed li.job")).to_have_count(1)
     expect(feed_item(mine, control.pk)).to_have_count(0)
+
+
+def test_it_catches_up_on_a_job_whose_created_event_it_missed(dashboard, owner):
+    page = dashboard(owner)
+    # A job whose "created" event never reached this page: only a later update arrives.
+    job = _in_thread(lambda: JobFactory(team=owner.team, status=JobStatus.RUNNING))
+    _in_thread(lambda: publish_job_changed(job))
+
+    expect(feed_item(page, job.pk)).to_have_attribute("data-status", "running",
+                                                       timeout=LIVE_TIMEOUT_MS)
+
+
+def test_it_keeps_the_live_feed_to_its_limit(dashboard, owner):
+    page = dashboard(owner)
+    created = _in_thread(lambda: [JobFactory(team=owner.team) for _ in range(FEED_LIMIT + 3)])
+    for job in created:
+        _in_thread(lambda job=job: publish_job_changed(job, created=True))
+
+    expect(feed_item(page, created[-1].pk)).to_be_attached(timeout=LIVE_TIMEOUT_MS)
+    expect(page.locator("#activity-feed li.job")).to_have_count(FEED_LIMIT)
+    expect(feed_item(page, created[0].pk)).to_have_count(0)

@@ -89,3 +89,14 @@ async def test_it_keeps_teams_apart(owner, stranger):
     await sync_to_async(publish_job_changed)(theirs)
     assert await socket.receive_nothing(timeout=0.5)
     await socket.disconnect()
+
+
+async def test_it_keeps_an_idle_socket_open(owner):
+    # Idle for longer than channels-redis's 5 s blocking read: the socket must survive it.
+    socket = await _socket(owner.team.pk, user=owner)
+    assert (await socket.connect())[0]
+    assert await socket.receive_nothing(timeout=12, interval=0.5)
+    job = await sync_to_async(JobFactory)(team=owner.team)
+    await sync_to_async(publish_job_changed)(job)
+    assert f'id="job-{job.pk}"' in await socket.receive_from(timeout=5)
+    await socket.disconnect()

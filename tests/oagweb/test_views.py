@@ -3,8 +3,11 @@ import pytest
 from oagweb.context import SESSION_TEAM_KEY
 from oagweb.models import ApiToken, Job, Membership, Role
 from oagweb.services import api_token_create
+from oagweb.views import FEED_LIMIT
 from tests.conftest import member_of
-from tests.oagweb.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
+from tests.oagweb.factories import (
+    PASSWORD, JobFactory, MembershipFactory, TeamFactory, UserFactory,
+)
 
 HTMX = {"HX-Request": "true"}
 
@@ -261,3 +264,13 @@ def test_it_switches_the_language(client, owner):
     client.force_login(owner)
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert '<html lang="zh-hans">' in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_it_returns_only_the_feed_items_fragment(client, owner):
+    jobs = [JobFactory(team=owner.team) for _ in range(FEED_LIMIT + 2)]
+    client.force_login(owner)
+    html = client.get("/activity/feed/", headers=HTMX).content.decode()
+    assert "<html" not in html
+    assert html.count('class="job ') == FEED_LIMIT
+    assert f'id="job-{jobs[-1].pk}"' in html and f'id="job-{jobs[0].pk}"' not in html
