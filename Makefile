@@ -30,8 +30,11 @@ run: install
 	$(PY) manage.py bootstrap
 	honcho start --no-colour $(PROCESSES)
 
-test: install chromium
+test: install chromium lint
 	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check manage.py oagweb agents reasoning training compression devices tests
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download does not work
 # on these machines).

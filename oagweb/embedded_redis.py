@@ -60,8 +60,10 @@ def redis_start(*, port: int, data_dir: Path, persist: bool = False) -> subproce
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("OAG_EMBEDDED_REDIS_PORT", 6390)))
-    parser.add_argument("--dir", type=Path, default=Path(os.environ.get("OAG_VAR_DIR", "var")) / "redis")
+    port = int(os.environ.get("OAG_EMBEDDED_REDIS_PORT", 6390))
+    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--dir", type=Path,
+                        default=Path(os.environ.get("OAG_VAR_DIR", "var")) / "redis")
     args = parser.parse_args()
     argv = redis_server_argv(port=args.port, data_dir=args.dir)
     os.execv(argv[0], argv)

@@ -42,4 +42,6 @@ def ping_run(job: Job, progress: JobProgress) -> dict[str, Any]:
             "host": host, "pid": os.getpid()}
 
 
-PING_KIND = JobKind(name="ping", label=_("Ping the workers"), params_parse=ping_params_parse, run=ping_run)
+PING_KIND = JobKind(
+    name="ping", label=_("Ping the workers"), params_parse=ping_params_parse, run=ping_run
+)

@@ -5,8 +5,18 @@ from ninja import Router, Status
 
 from oagweb import jobs, selectors, services
 from oagweb.schemas import (
-    ApiTokenCreatedOut, ApiTokenIn, ApiTokenOut, ErrorOut, JobOut, MembershipIn,
-    MembershipOut, MembershipPatch, MeOut, PingJobIn, TeamIn, TeamOut,
+    ApiTokenCreatedOut,
+    ApiTokenIn,
+    ApiTokenOut,
+    ErrorOut,
+    JobOut,
+    MembershipIn,
+    MembershipOut,
+    MembershipPatch,
+    MeOut,
+    PingJobIn,
+    TeamIn,
+    TeamOut,
 )
 
 router = Router()
@@ -49,7 +59,9 @@ def membership_list(request: HttpRequest, team_id: int):
              operation_id="membership_add", tags=["teams"])
 def membership_add(request: HttpRequest, team_id: int, payload: MembershipIn):
     actor = selectors.team_manage_check(user=request.user, team_id=team_id)
-    return Status(201, services.membership_add(actor=actor, username=payload.username, role=payload.role))
+    membership = services.membership_add(actor=actor, username=payload.username,
+                                         role=payload.role)
+    return Status(201, membership)
 
 
 @router.patch("/teams/{team_id}/members/{membership_id}",

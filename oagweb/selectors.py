@@ -5,9 +5,9 @@ another team's object is a 404 (its existence is not revealed), a viewer's write
 """
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
-from django.core.exceptions import PermissionDenied
 
 from oagweb.models import MANAGE_ROLES, WRITE_ROLES, ApiToken, Job, JobStatus, Membership, Team
 

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from oagweb.errors import Conflict, Forbidden, NotFound, Unauthorized, ApplicationError
+from oagweb.errors import ApplicationError, Conflict, Forbidden, NotFound, Unauthorized
 from oagweb.models import ApiToken, Membership, Role, Team
 
 TOKEN_PREFIX = "oag_"
@@ -108,7 +108,8 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
         raise ApplicationError("A token name has at most 100 characters")
     prefix = TOKEN_PREFIX + secrets.token_hex(4)
     raw = f"{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, token_hash=_token_hash(raw))
+    token = ApiToken.objects.create(user=user, name=name, prefix=prefix,
+                                    token_hash=_token_hash(raw))
     return token, raw
 
 

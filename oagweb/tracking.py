@@ -39,7 +39,8 @@ def experiment_ensure(*, team: Team) -> str:
     location = None
     if _is_local_store(settings.MLFLOW_TRACKING_URI):
         location = (Path(settings.MLFLOW_ARTIFACT_ROOT) / name).resolve().as_uri()
-    return client.create_experiment(name, artifact_location=location, tags={"team_id": str(team.pk)})
+    return client.create_experiment(name, artifact_location=location,
+                                    tags={"team_id": str(team.pk)})
 
 
 @contextmanager

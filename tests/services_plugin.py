@@ -24,7 +24,9 @@ def free_port() -> int:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config, parser: object, args: object) -> None:
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: object, args: object
+) -> None:
     from oagweb.embedded_redis import redis_start
 
     var_dir = Path(tempfile.mkdtemp(prefix="oagweb-test-"))

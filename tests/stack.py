@@ -18,6 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from oagweb.models import Job
 from tests.services_plugin import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,10 +134,8 @@ def mlflow_server(folder: Path) -> AbstractContextManager[str]:
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     return _served("mlflow", argv, port, "/health", env)
 
-def job_wait(job_id: int, *statuses: str, timeout: float = 30) -> "Job":
+def job_wait(job_id: int, *statuses: str, timeout: float = 30) -> Job:
     """Polls the database until the job reaches one of `statuses`; returns it."""
-    from oagweb.models import Job
-
     deadline = time.monotonic() + timeout
     while True:
         job = Job.objects.get(pk=job_id)

@@ -13,7 +13,9 @@ def test_it_reports_each_service_and_a_missing_worker(client):
     assert set(checks) == {"database", "redis", "celery", "mlflow"}
     assert checks["database"]["ok"] and checks["redis"]["ok"] and checks["mlflow"]["ok"]
     # No worker runs in this test: the check says so, and the whole answer is a 503.
-    assert checks["celery"] == {"ok": False, "detail": "RuntimeError: no Celery worker answered within 1 s"}
+    assert checks["celery"] == {
+        "ok": False, "detail": "RuntimeError: no Celery worker answered within 1 s"
+    }
     assert response.status_code == 503 and response.json()["status"] == "degraded"
 
 

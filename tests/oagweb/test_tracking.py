@@ -8,7 +8,11 @@ from django.test import override_settings
 
 from oagweb.health import health_check
 from oagweb.tracking import (
-    experiment_ensure, experiment_name, metrics_log, model_version_register, tracking_client,
+    experiment_ensure,
+    experiment_name,
+    metrics_log,
+    model_version_register,
+    tracking_client,
     tracking_run,
 )
 from tests.stack import mlflow_server

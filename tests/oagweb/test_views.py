@@ -6,7 +6,11 @@ from oagweb.services import api_token_create
 from oagweb.views import FEED_LIMIT
 from tests.conftest import member_of
 from tests.oagweb.factories import (
-    PASSWORD, JobFactory, MembershipFactory, TeamFactory, UserFactory,
+    PASSWORD,
+    JobFactory,
+    MembershipFactory,
+    TeamFactory,
+    UserFactory,
 )
 
 HTMX = {"HX-Request": "true"}

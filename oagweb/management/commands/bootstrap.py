@@ -34,7 +34,8 @@ class Command(BaseCommand):
         self.stdout.write("oagweb: http://127.0.0.1:8000   MLflow: http://127.0.0.1:5000")
         if password:
             self.stdout.write(f"Log in as {username!r} with password {password!r}")
-            self.stdout.write("(shown once; change it with: .venv/bin/python manage.py changepassword "
+            self.stdout.write("(shown once; change it with: "
+                              ".venv/bin/python manage.py changepassword "
                               f"{username})")
         else:
             self.stdout.write(f"Log in as {username!r} (password set earlier; reset with "
