@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from agents.api import router as agents_router
+from agents.providers.base import ProviderError
 from oagweb.auth import API_AUTH
 from oagweb.errors import ApplicationError
 from oagweb.health import health_check
@@ -63,6 +65,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, str(exc), exc.status_code)
 
 
+@api.exception_handler(ProviderError)
+def _provider_failed(request: HttpRequest, exc: ProviderError) -> HttpResponse:
+    # The model provider failed, not the caller: a bad gateway, with the provider's words.
+    status = f" (HTTP {exc.status})" if exc.status else ""
+    return _error(request, f"The model provider failed{status}: {exc.message}", 502)
+
+
 @api.exception_handler(Exception)
 def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("API error on %s %s", request.method, request.path)
@@ -87,6 +96,7 @@ def health_live(request: HttpRequest):
 
 
 api.add_router("/", core_router)
+api.add_router("/", agents_router)
 
 
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:

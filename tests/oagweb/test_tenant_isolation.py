@@ -7,6 +7,7 @@ import pytest
 
 from oagweb.models import Membership
 from oagweb.services import api_token_create
+from tests.agents.factories import ConversationFactory, ToolFactory
 from tests.oagweb.factories import JobFactory
 
 # (method, path template, JSON body): the template is filled from the foreign objects.
@@ -21,6 +22,27 @@ FOREIGN_ENDPOINTS = [
     ("get", "/api/v1/jobs/{job}", None),
     ("post", "/api/v1/jobs/{job}/cancel", None),
     ("delete", "/api/v1/tokens/{token}", None),
+    # agents
+    ("get", "/api/v1/teams/{team}/providers", None),
+    ("post", "/api/v1/teams/{team}/providers",
+     {"name": "p", "profile": "openai", "base_url": "http://h/v1"}),
+    ("get", "/api/v1/providers/{provider}", None),
+    ("patch", "/api/v1/providers/{provider}", {"name": "mine now"}),
+    ("delete", "/api/v1/providers/{provider}", None),
+    ("get", "/api/v1/teams/{team}/tools", None),
+    ("post", "/api/v1/teams/{team}/tools", {"kind": "builtin", "target": "calculator"}),
+    ("get", "/api/v1/tools/{tool}", None),
+    ("patch", "/api/v1/tools/{tool}", {"description": "mine now"}),
+    ("delete", "/api/v1/tools/{tool}", None),
+    ("get", "/api/v1/teams/{team}/agents", None),
+    ("post", "/api/v1/teams/{team}/agents",
+     {"name": "a", "provider_id": "{provider}", "model_name": "glm-4"}),
+    ("get", "/api/v1/agents/{agent}", None),
+    ("patch", "/api/v1/agents/{agent}", {"name": "mine now"}),
+    ("delete", "/api/v1/agents/{agent}", None),
+    ("post", "/api/v1/agents/{agent}/runs", {"input": "hi"}),
+    ("get", "/api/v1/agents/{agent}/conversations", None),
+    ("get", "/api/v1/conversations/{conversation}", None),
 ]
 
 
@@ -36,12 +58,17 @@ def _fill(value, ids):
 @pytest.fixture
 def foreign_ids(stranger):
     token, _ = api_token_create(user=stranger, name="theirs")
+    conversation = ConversationFactory(agent__team=stranger.team)
     return {
         "team": stranger.team.pk,
         "membership": Membership.objects.get(user=stranger).pk,
         "job": JobFactory(team=stranger.team).pk,
         "token": token.pk,
         "username": stranger.username,
+        "provider": conversation.agent.provider_id,
+        "tool": ToolFactory(team=stranger.team).pk,
+        "agent": conversation.agent_id,
+        "conversation": conversation.pk,
     }
 
 

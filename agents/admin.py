@@ -1,0 +1,71 @@
+from django.contrib import admin
+
+from agents.models import Agent, Conversation, Message, ProviderConnection, Tool, ToolExecution
+
+
+@admin.register(ProviderConnection)
+class ProviderConnectionAdmin(admin.ModelAdmin):
+    """Keys are set through the dashboard or the API, where they are encrypted; here only
+    their hint shows."""
+
+    list_display = ["name", "team", "profile", "base_url", "api_key_hint", "api_key_env"]
+    list_filter = ["profile", "team"]
+    search_fields = ["name", "base_url", "team__name"]
+    exclude = ["api_key_encrypted"]
+    readonly_fields = ["api_key_hint"]
+
+
+@admin.register(Tool)
+class ToolAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "kind", "target", "http_method", "url_template"]
+    list_filter = ["kind", "team"]
+    search_fields = ["name", "description", "team__name"]
+    exclude = ["headers_encrypted"]
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "team", "provider", "model_name", "max_steps"]
+    list_filter = ["team", "provider__profile"]
+    search_fields = ["name", "slug", "model_name", "team__name"]
+    filter_horizontal = ["tools"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    can_delete = False
+    fields = ["role", "content", "tool_calls", "tool_call_id", "prompt_tokens",
+              "completion_tokens", "latency_ms", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ToolExecutionInline(admin.TabularInline):
+    model = ToolExecution
+    extra = 0
+    can_delete = False
+    fields = ["tool_name", "arguments", "result", "error", "duration_ms"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    """Read only: a conversation is a record of what was said."""
+
+    list_display = ["__str__", "agent", "team", "created_by", "updated_at"]
+    list_filter = ["team", "agent"]
+    search_fields = ["title", "messages__content"]
+    readonly_fields = ["team", "agent", "created_by", "title", "created_at", "updated_at"]
+    inlines = [MessageInline, ToolExecutionInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
