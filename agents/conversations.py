@@ -188,3 +188,10 @@ def step_data(step: TraceStep) -> dict[str, Any]:
             for call in step.tool_calls
         ],
     }
+
+
+def conversation_stopped_save(*, conversation: Conversation, partial_text: str) -> None:
+    """Keeps what the model had said when the user stopped it, so a reload shows it too."""
+    if partial_text.strip():
+        Message.objects.create(conversation=conversation, role=MessageRole.ASSISTANT,
+                               content=partial_text)

@@ -11,10 +11,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from agents.consumers import ChatConsumer  # noqa: E402
 from oagweb.consumers import ActivityConsumer  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/teams/<int:team_id>/activity/", ActivityConsumer.as_asgi()),
+    path("ws/conversations/<int:conversation_id>/", ChatConsumer.as_asgi()),
 ]
 
 application = ProtocolTypeRouter(
