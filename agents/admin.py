@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from agents.models import Agent, Conversation, Message, ProviderConnection, Tool, ToolExecution
+from agents.models import (
+    Agent,
+    AllowedHost,
+    Conversation,
+    Message,
+    ProviderConnection,
+    Tool,
+    ToolExecution,
+)
 
 
 @admin.register(ProviderConnection)
@@ -69,3 +77,10 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(AllowedHost)
+class AllowedHostAdmin(admin.ModelAdmin):
+    list_display = ["host", "team", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["host", "team__name"]

@@ -20,6 +20,8 @@ from agents.schemas import (
     AgentIn,
     AgentOut,
     AgentPatch,
+    AllowedHostIn,
+    AllowedHostOut,
     ConversationDetailOut,
     ConversationOut,
     ProviderConnectionIn,
@@ -34,7 +36,7 @@ from agents.schemas import (
 )
 from oagweb.router import ERRORS
 from oagweb.schemas import ErrorOut
-from oagweb.selectors import team_get_for_user
+from oagweb.selectors import team_get_for_user, team_manage_check
 
 router = Router(tags=["agents"])
 ERRORS_RUN = {**ERRORS, 502: ErrorOut}
@@ -122,6 +124,30 @@ def tool_update(request: HttpRequest, tool_id: int, payload: ToolPatch):
 def tool_delete(request: HttpRequest, tool_id: int):
     services.tool_delete(tool=selectors.tool_get_for_user(user=request.user, id=tool_id,
                                                           write=True))
+    return Status(204, None)
+
+
+# ---------------------------------------------------------------- allowed hosts
+
+@router.get("/teams/{team_id}/allowed-hosts", response={200: list[AllowedHostOut], **ERRORS},
+            operation_id="allowed_host_list")
+def allowed_host_list(request: HttpRequest, team_id: int):
+    """Hosts the team's HTTP tools may reach although they resolve to private addresses."""
+    return selectors.allowed_host_list(team=team_get_for_user(user=request.user, id=team_id))
+
+
+@router.post("/teams/{team_id}/allowed-hosts", response={201: AllowedHostOut, **ERRORS},
+             operation_id="allowed_host_add")
+def allowed_host_add(request: HttpRequest, team_id: int, payload: AllowedHostIn):
+    team = team_manage_check(user=request.user, team_id=team_id).team
+    return Status(201, services.allowed_host_add(team=team, host=payload.host))
+
+
+@router.delete("/allowed-hosts/{allowed_id}", response={204: None, **ERRORS},
+               operation_id="allowed_host_remove")
+def allowed_host_remove(request: HttpRequest, allowed_id: int):
+    allowed = selectors.allowed_host_get_for_user(user=request.user, id=allowed_id)
+    services.allowed_host_remove(allowed=allowed)
     return Status(204, None)
 
 

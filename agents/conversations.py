@@ -20,6 +20,7 @@ from django.db import transaction
 from agents.catalog import python_tool_get
 from agents.models import (
     Agent,
+    AllowedHost,
     Conversation,
     Message,
     MessageRole,
@@ -33,6 +34,7 @@ from agents.providers.base import ImagePart, ProviderError, ToolCall
 from agents.providers.base import Message as CoreMessage
 from agents.providers.profiles import GENERIC, GLM
 from agents.runtime.events import FinalAnswer, RunError, RunEvent, StepFinished, TraceStep
+from agents.runtime.http_tool import HttpTool
 from agents.runtime.loop import run_events
 from agents.runtime.tools import Tool
 from oagweb.encryption import secret_decrypt
@@ -66,12 +68,12 @@ def tools_build(agent: Agent) -> list[Tool]:
 
 
 def http_tool_build(row: ToolRow) -> Tool:
-    from agents.runtime.http_tool import HttpTool
-
     headers = json.loads(secret_decrypt(row.headers_encrypted) or "{}")
+    allowed = frozenset(AllowedHost.objects.filter(team_id=row.team_id)
+                        .values_list("host", flat=True))
     return HttpTool(name=row.name, description=row.description, parameters=row.parameters,
                     method=row.http_method, url_template=row.url_template, headers=headers,
-                    timeout=row.timeout_seconds)
+                    timeout=row.timeout_seconds, allowed_hosts=allowed)
 
 
 def _core_message(row: Message) -> CoreMessage:

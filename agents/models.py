@@ -161,3 +161,20 @@ class ToolExecution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tool_name} ({self.call_id})"
+
+
+class AllowedHost(models.Model):
+    """A host the team's HTTP tools may reach although it resolves to a private address."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="allowed_hosts")
+    host = models.CharField(max_length=253)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["host"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "host"], name="allowed_host_unique_team_host")
+        ]
+
+    def __str__(self) -> str:
+        return self.host

@@ -190,3 +190,13 @@ class MessageOut(Schema):
 
 class ConversationDetailOut(ConversationOut):
     messages: list[MessageOut]
+
+
+class AllowedHostIn(Schema):
+    host: str = Field(..., max_length=253)
+
+
+class AllowedHostOut(Schema):
+    id: int
+    host: str
+    created_at: datetime

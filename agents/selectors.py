@@ -4,9 +4,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from agents.models import Agent, Conversation, ProviderConnection, Tool
+from agents.models import Agent, AllowedHost, Conversation, ProviderConnection, Tool
 from oagweb.models import Team
-from oagweb.selectors import team_access_check
+from oagweb.selectors import team_access_check, team_manage_check
 
 
 def _team_object_get(queryset: QuerySet, *, user: AbstractBaseUser, id: int, write: bool,
@@ -56,3 +56,15 @@ def agent_list(*, team: Team) -> QuerySet[Agent]:
 
 def conversation_list(*, agent: Agent) -> QuerySet[Conversation]:
     return Conversation.objects.filter(agent=agent)
+
+
+def allowed_host_list(*, team: Team) -> QuerySet[AllowedHost]:
+    return AllowedHost.objects.filter(team=team)
+
+
+def allowed_host_get_for_user(*, user: AbstractBaseUser, id: int) -> AllowedHost:
+    """Only owners and admins change what HTTP tools may reach."""
+    allowed = _team_object_get(AllowedHost.objects.all(), user=user, id=id, write=True,
+                               label="allowed host")
+    team_manage_check(user=user, team_id=allowed.team_id)
+    return allowed

@@ -1,5 +1,6 @@
 """Writes for provider connections, tools and agents of a team."""
 
+import ipaddress
 import json
 import re
 from typing import Any
@@ -11,7 +12,7 @@ from django.utils.text import slugify
 from jsonschema import Draft202012Validator, SchemaError
 
 from agents.catalog import python_tool_get
-from agents.models import Agent, ProviderConnection, ProviderProfile, Tool, ToolKind
+from agents.models import Agent, AllowedHost, ProviderConnection, ProviderProfile, Tool, ToolKind
 from oagweb.encryption import secret_encrypt, secret_hint
 from oagweb.errors import ApplicationError, Conflict
 from oagweb.models import Team
@@ -245,3 +246,31 @@ def agent_update(*, agent: Agent, tool_ids: list[int] | None = None, **fields: A
 
 def agent_delete(*, agent: Agent) -> None:
     agent.delete()
+
+
+# ---------------------------------------------------------------- allowed hosts
+
+LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*$")
+
+
+def _host(value: str) -> str:
+    host = (value or "").strip().lower().rstrip(".")
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        pass
+    if not HOST_NAME.match(host):
+        raise ApplicationError(f"{value!r} is not a host name or IP address")
+    return host
+
+
+def allowed_host_add(*, team: Team, host: str) -> AllowedHost:
+    """Lets the team's HTTP tools reach `host` even where it resolves to a private address."""
+    host = _host(host)
+    return _unique(lambda: AllowedHost.objects.create(team=team, host=host),
+                   f"{host!r} on its allow-list")
+
+
+def allowed_host_remove(*, allowed: AllowedHost) -> None:
+    allowed.delete()

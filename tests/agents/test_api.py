@@ -5,7 +5,7 @@ import json
 import pytest
 from asgiref.sync import async_to_sync
 
-from agents.models import Conversation, Message, ProviderConnection, ToolExecution
+from agents.models import AllowedHost, Conversation, Message, ProviderConnection, ToolExecution
 from oagweb.models import Role
 from tests.agents.factories import API_KEY, AgentFactory, ProviderConnectionFactory, ToolFactory
 from tests.agents.llm_server import Reply
@@ -199,3 +199,38 @@ def test_it_refuses_an_empty_message(owner, api_client, agent):
     response = _post(api_client(owner), f"/api/v1/agents/{agent.pk}/runs", {"input": "  "})
     assert response.status_code == 400
     assert "empty" in response.json()["detail"]
+
+
+def test_it_lets_owners_and_admins_allow_list_hosts(owner, api_client):
+    url = f"/api/v1/teams/{owner.team.pk}/allowed-hosts"
+    added = _post(api_client(owner), url, {"host": " Intranet.Example.COM. "})
+    assert added.status_code == 201 and added.json()["host"] == "intranet.example.com"
+    assert _post(api_client(owner), url, {"host": "[::1]"}).json()["host"] == "::1"
+    assert _post(api_client(owner), url, {"host": "intranet.example.com"}).status_code == 409
+    bad = _post(api_client(owner), url, {"host": "not a host"})
+    assert bad.status_code == 400 and "not a host name" in bad.json()["detail"]
+    member = api_client(member_of(owner.team, Role.MEMBER))
+    assert _post(member, url, {"host": "x.example.com"}).status_code == 403
+    assert member.delete(f"/api/v1/allowed-hosts/{added.json()['id']}").status_code == 403
+    removed = api_client(owner).delete(f"/api/v1/allowed-hosts/{added.json()['id']}")
+    assert removed.status_code == 204
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_it_reaches_a_private_host_only_when_the_team_allows_it(owner, api_client, agent,
+                                                                llm_server, allowed):
+    tool = ToolFactory(team=owner.team, name="models", kind="http", target="",
+                       http_method="GET", url_template=f"{llm_server.base_url}/models",
+                       parameters={"type": "object", "properties": {}})
+    agent.tools.add(tool)
+    if allowed:
+        AllowedHost.objects.create(team=owner.team, host="127.0.0.1")
+    llm_server.script(Reply(tool_calls=[("models", {})]), Reply(text="Listed."))
+    body = _post(api_client(owner), f"/api/v1/agents/{agent.pk}/runs", {"input": "list"}).json()
+    call = body["trace"][0]["tool_calls"][0]
+    if allowed:
+        assert call["error"] is None and call["result"].startswith("HTTP 200")
+        assert "glm-4" in call["result"]
+    else:
+        assert "loopback" in call["error"] and "allow-list" in call["error"]
+    assert llm_server.requests[1]["messages"][-1]["content"] == call["result"]

@@ -5,6 +5,7 @@ Every endpoint of a later issue that reaches a team-owned object joins FOREIGN_E
 
 import pytest
 
+from agents.models import AllowedHost
 from oagweb.models import Membership
 from oagweb.services import api_token_create
 from tests.agents.factories import ConversationFactory, ToolFactory
@@ -43,6 +44,9 @@ FOREIGN_ENDPOINTS = [
     ("post", "/api/v1/agents/{agent}/runs", {"input": "hi"}),
     ("get", "/api/v1/agents/{agent}/conversations", None),
     ("get", "/api/v1/conversations/{conversation}", None),
+    ("get", "/api/v1/teams/{team}/allowed-hosts", None),
+    ("post", "/api/v1/teams/{team}/allowed-hosts", {"host": "x.example.com"}),
+    ("delete", "/api/v1/allowed-hosts/{allowed}", None),
 ]
 
 
@@ -69,6 +73,7 @@ def foreign_ids(stranger):
         "tool": ToolFactory(team=stranger.team).pk,
         "agent": conversation.agent_id,
         "conversation": conversation.pk,
+        "allowed": AllowedHost.objects.create(team=stranger.team, host="h.example.com").pk,
     }
 
 
