@@ -58,13 +58,12 @@ def provider_build(agent: Agent) -> OpenAICompatProvider:
 
 
 def tools_build(agent: Agent) -> list[Tool]:
-    tools: list[Tool] = []
-    for row in agent.tools.all():
-        if row.kind == ToolKind.HTTP:
-            tools.append(http_tool_build(row))
-        else:
-            tools.append(python_tool_get(row.target))
-    return tools
+    return [tool_build(row) for row in agent.tools.all()]
+
+
+def tool_build(row: ToolRow) -> Tool:
+    """The runtime tool of a team's tool row."""
+    return http_tool_build(row) if row.kind == ToolKind.HTTP else python_tool_get(row.target)
 
 
 def http_tool_build(row: ToolRow) -> Tool:

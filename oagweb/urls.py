@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from agents.openai_api import openai_api, openai_not_found
 from oagweb import views
 from oagweb.api import api, api_not_found
 
@@ -22,8 +23,12 @@ urlpatterns = [
     path("tokens/<int:token_id>/revoke/", views.token_revoke_page, name="token_revoke"),
     path("jobs/ping/", views.job_ping_page, name="job_ping"),
     path("jobs/<int:job_id>/cancel/", views.job_cancel_page, name="job_cancel"),
+    path("agents/", include("agents.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # Before the main API: the OpenAI-compatible API answers errors in OpenAI's shape.
+    path("api/v1/openai/", openai_api.urls),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/openai/", openai_not_found),
     re_path(r"^api/", api_not_found),
 ]

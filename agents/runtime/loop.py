@@ -198,7 +198,9 @@ async def _tool_turn(
     results as one tuple in the order of the calls."""
     for call in calls:
         yield ToolCallStarted(call_id=call.id, name=call.name, arguments=call.arguments)
-    tasks = [asyncio.create_task(_execute(call, setup=setup)) for call in calls]
+    tasks = [asyncio.create_task(_execute(call, toolbox=setup.toolbox, timeout=setup.tool_timeout,
+                                          max_output=setup.max_tool_output))
+             for call in calls]
     try:
         for next_finished in asyncio.as_completed(tasks):
             yield await next_finished
@@ -221,12 +223,23 @@ def _trace_step(
                      tool_messages=messages, usage=usage)
 
 
-async def _execute(call: ToolCall, *, setup: _Setup) -> ToolCallFinished:
+async def tool_call_execute(
+    tool: Tool, *, arguments: str, timeout: float | None = 30.0, max_output: int = 8000,
+) -> ToolCallFinished:
+    """One call of one tool exactly as a run makes it (validated, timed, truncated), e.g. to
+    try a tool from its page."""
+    call = ToolCall(id="trial", name=tool.name, arguments=arguments)
+    return await _execute(call, toolbox=_Toolbox.of([tool]), timeout=timeout,
+                          max_output=max_output)
+
+
+async def _execute(
+    call: ToolCall, *, toolbox: _Toolbox, timeout: float | None, max_output: int,
+) -> ToolCallFinished:
     started = time.perf_counter()
     error: str | None = None
     try:
-        output = _text_of(await _invoke(call, toolbox=setup.toolbox,
-                                        timeout=setup.tool_timeout))
+        output = _text_of(await _invoke(call, toolbox=toolbox, timeout=timeout))
     except ToolError as exc:
         error = str(exc)
     except Exception as exc:  # a tool may fail in any way; the model hears about it
@@ -234,7 +247,7 @@ async def _execute(call: ToolCall, *, setup: _Setup) -> ToolCallFinished:
     content = f"Error: {error}" if error is not None else output
     return ToolCallFinished(
         call_id=call.id, name=call.name, arguments=call.arguments,
-        result=_truncated(content, limit=setup.max_tool_output), error=error,
+        result=_truncated(content, limit=max_output), error=error,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
     )
 
