@@ -2,7 +2,7 @@
 (() => {
   const chat = document.getElementById("chat");
   if (!chat) return;
-  const messages = document.getElementById("messages");
+  const messages = document.getElementById("chat-messages");
   const form = document.getElementById("chat-form");
   const input = document.getElementById("chat-input");
   const imageInput = document.getElementById("chat-image");
