@@ -1,4 +1,8 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from agents.models import (
     Agent,
@@ -9,6 +13,7 @@ from agents.models import (
     Tool,
     ToolExecution,
 )
+from agents.tool_trials import tool_try
 
 
 @admin.register(ProviderConnection)
@@ -25,10 +30,33 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
 @admin.register(Tool)
 class ToolAdmin(admin.ModelAdmin):
-    list_display = ["name", "team", "kind", "target", "http_method", "url_template"]
+    list_display = ["name", "team", "kind", "target", "http_method", "url_template", "try_link"]
     list_filter = ["kind", "team"]
     search_fields = ["name", "description", "team__name"]
     exclude = ["headers_encrypted"]
+    readonly_fields = ["try_link"]
+
+    @admin.display(description="Try")
+    def try_link(self, tool: Tool) -> str:
+        if tool.pk is None:
+            return "-"
+        return format_html('<a href="{}">Try it with sample arguments</a>',
+                           reverse("admin:agents_tool_try", args=[tool.pk]))
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.try_view)
+        return [path("<int:tool_id>/try/", view, name="agents_tool_try"), *super().get_urls()]
+
+    def try_view(self, request: HttpRequest, tool_id: int) -> HttpResponse:
+        """Runs the tool once, as an agent would, with the arguments typed in."""
+        tool = get_object_or_404(Tool, pk=tool_id)
+        arguments = request.POST.get("arguments", "{}")
+        outcome = None
+        if request.method == "POST":
+            outcome = tool_try(tool_row=tool, arguments_json=arguments)
+        context = {**self.admin_site.each_context(request), "tool": tool, "opts": self.model._meta,
+                   "arguments": arguments, "outcome": outcome, "title": f"Try {tool.name}"}
+        return render(request, "admin/agents/tool/try.html", context)
 
 
 @admin.register(Agent)
