@@ -14,7 +14,7 @@ export OAG_VAR_DIR ?= $(CURDIR)/var
 # The embedded Redis and MLflow UI run only when no external one is configured.
 PROCESSES := web worker $(if $(REDIS_URL),,redis) $(if $(MLFLOW_TRACKING_URI),,mlflow)
 
-.PHONY: install run test lint messages chromium clean
+.PHONY: install run test bench lint messages chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ run: install
 
 test: install chromium lint
 	$(PY) -m pytest
+
+# Benchmarks (tests/benchmarks, left out of `make test`): each measures the platform against
+# its peer in the same run, prints a table and fails when a target is missed.
+bench: install
+	OAG_BENCH=1 $(PY) -m pytest tests/benchmarks -s -p no:randomly -q
 
 lint: install
 	$(VENV)/bin/ruff check manage.py oagweb agents reasoning training compression devices tests

@@ -142,9 +142,8 @@ async def conversation_run_events(
     if not text and not images:
         raise ApplicationError("Say something: the message is empty")
     agent = conversation.agent
-    provider, tools = await sync_to_async(_setup)(agent)
-    await sync_to_async(_user_message_add)(conversation, text, list(images or []))
-    history = await sync_to_async(_history)(conversation)
+    provider, tools, history = await sync_to_async(_run_start)(conversation, text,
+                                                               list(images or []))
     started = time.monotonic()
     events = run_events(provider=provider, model=agent.model_name, messages=history,
                         tools=tools, temperature=agent.temperature, max_steps=agent.max_steps)
@@ -157,8 +156,15 @@ async def conversation_run_events(
             yield event
 
 
-def _setup(agent: Agent) -> tuple[OpenAICompatProvider, list[Tool]]:
-    return provider_build(agent), tools_build(agent)
+@transaction.atomic
+def _run_start(conversation: Conversation, text: str, images: list[ImagePart],
+               ) -> tuple[OpenAICompatProvider, list[Tool], list[CoreMessage]]:
+    """Provider, tools and history with the user's message added: everything before the model
+    call in one trip to the database thread and one commit (time to first token)."""
+    agent = conversation.agent
+    provider, tools = provider_build(agent), tools_build(agent)
+    _user_message_add(conversation, text, images)
+    return provider, tools, _history(conversation)
 
 
 async def conversation_run(

@@ -1,9 +1,15 @@
+import os
+
 import pytest
 from django.test import Client
 
 from oagweb.models import Role
 from oagweb.services import api_token_create
 from tests.oagweb.factories import MembershipFactory, TeamFactory, UserFactory
+
+# Benchmarks take minutes and print tables: `make bench` runs them (OAG_BENCH=1), `make test`
+# does not.
+collect_ignore = [] if os.environ.get("OAG_BENCH") == "1" else ["benchmarks"]
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import base64
 import json
 import random
 import uuid
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -42,6 +43,16 @@ BACKOFF_CAP = 8.0
 # A Retry-After beyond this (seconds) is taken as this: a chat turn should not hang longer.
 RETRY_AFTER_CAP = 60.0
 
+# One client per event loop and (server, key, timeout), kept for the loop's life: turns then
+# reuse its open connections (no TCP/TLS handshake per turn) and its SSL context, whose CA
+# bundle alone took 26 ms to load here, each turn, before the model was even asked. Per loop,
+# because a client's connection pool is bound to the loop it first ran on: daphne keeps one
+# loop, the SDK and async_to_sync make a fresh one per call. Weak keys: an entry goes with
+# its loop.
+_ClientKey = tuple[str, str, float]
+_loop_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients]" = (
+    weakref.WeakKeyDictionary())
+
 
 class OpenAICompatProvider:
     """Streams chat turns from an OpenAI-compatible server, retrying what can be retried."""
@@ -65,27 +76,20 @@ class OpenAICompatProvider:
             model=model, messages=messages, tools=tools,
             temperature=temperature, max_tokens=max_tokens,
         )
-        # A client per turn: its connection pool is bound to the running event loop, and the
-        # Django shell may call from a different loop each time.
-        async with self._client() as client:
-            for attempt in range(self.max_retries + 1):
-                turn = _Turn()
-                try:
-                    async for event in _attempt(client, request=request, turn=turn):
-                        yield event
-                    return
-                except (openai.OpenAIError, json.JSONDecodeError) as error:
-                    failure = self._failure(error)
-                    # Text already went out: a retry would repeat it, so the caller decides.
-                    if not failure.retryable or turn.text or attempt == self.max_retries:
-                        raise _given_up(failure, attempts=attempt + 1) from error
-                    delay = self._retry_delay(error, attempt=attempt)
-                await asyncio.sleep(delay)
-
-    def _client(self) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(
-            base_url=self.base_url, api_key=self.api_key, timeout=self.timeout, max_retries=0,
-        )
+        client = await _loop_client((self.base_url, self.api_key, self.timeout))
+        for attempt in range(self.max_retries + 1):
+            turn = _Turn()
+            try:
+                async for event in _attempt(client, request=request, turn=turn):
+                    yield event
+                return
+            except (openai.OpenAIError, json.JSONDecodeError) as error:
+                failure = self._failure(error)
+                # Text already went out: a retry would repeat it, so the caller decides.
+                if not failure.retryable or turn.text or attempt == self.max_retries:
+                    raise _given_up(failure, attempts=attempt + 1) from error
+                delay = self._retry_delay(error, attempt=attempt)
+            await asyncio.sleep(delay)
 
     def _request(
         self, *, model: str, messages: list[Message], tools: list[ToolSpec],
@@ -130,6 +134,42 @@ class OpenAICompatProvider:
         ceiling = min(self.backoff * 2**attempt, BACKOFF_CAP)
         # Jitter spreads the retries of many conversations hit by the same rate limit.
         return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+@dataclass
+class _LoopClients:
+    clients: dict[_ClientKey, openai.AsyncOpenAI]
+    closer: AsyncGenerator[None, None]  # held here: the loop keeps only a weak reference
+
+
+async def _loop_client(key: _ClientKey) -> openai.AsyncOpenAI:
+    """The running loop's client for (base_url, api_key, timeout), created on first use."""
+    loop = asyncio.get_running_loop()
+    held = _loop_clients.get(loop)
+    if held is None:
+        clients: dict[_ClientKey, openai.AsyncOpenAI] = {}
+        held = _loop_clients[loop] = _LoopClients(clients, _closed_at_shutdown(clients))
+        await anext(held.closer)
+    if key not in held.clients:
+        base_url, api_key, timeout = key
+        held.clients[key] = openai.AsyncOpenAI(
+            base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+    return held.clients[key]
+
+
+async def _closed_at_shutdown(
+    clients: dict[_ClientKey, openai.AsyncOpenAI],
+) -> AsyncGenerator[None, None]:
+    """Stays suspended for the loop's life. asyncio.run(), asyncio.Runner and async_to_sync
+    close every suspended async generator (shutdown_asyncgens) before closing their loop: this
+    one then closes the loop's clients and their sockets. (A hand-made loop closed without
+    shutdown_asyncgens() leaks them, like any unclosed client.)"""
+    try:
+        yield
+    finally:
+        _loop_clients.pop(asyncio.get_running_loop(), None)
+        for client in clients.values():
+            await client.close()
 
 
 async def _attempt(

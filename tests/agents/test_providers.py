@@ -1,5 +1,6 @@
 """The OpenAI-compatible provider against the scripted server (real HTTP, real SSE)."""
 
+import asyncio
 import base64
 import json
 import time
@@ -17,6 +18,7 @@ from agents.providers.base import (
     ToolCall,
     ToolSpec,
 )
+from agents.providers import openai_compat
 from agents.providers.openai_compat import OpenAICompatProvider
 from agents.providers.profiles import GENERIC, GLM, GLM_BASE_URL, Profile
 from tests.agents.llm_server import Reply, ScriptedLLM
@@ -382,3 +384,23 @@ async def test_it_streams_through_provider_for(llm_server: ScriptedLLM) -> None:
 
     assert completion.content == "hi"
     assert llm_server.requests[0]["temperature"] == 0.01
+
+
+def test_it_reuses_one_client_per_event_loop_and_closes_it_with_the_loop(llm_server):
+    llm_server.script(Reply(text="one"), Reply(text="two"))
+    provider = OpenAICompatProvider(llm_server.base_url, "k", GENERIC)
+
+    async def two_turns() -> list:
+        seen = []
+        for _ in range(2):
+            async for _event in provider.stream(model="m", messages=[Message(role="user",
+                                                content="hi")], tools=[]):
+                pass
+            held = openai_compat._loop_clients[asyncio.get_running_loop()]
+            seen.extend(held.clients.values())
+        return seen
+
+    first, second = asyncio.run(two_turns())
+    assert first is second  # the second turn did not build (and handshake) a client again
+    assert first.is_closed()  # asyncio.run's shutdown closed it: no sockets left behind
+    assert len(llm_server.requests) == 2
