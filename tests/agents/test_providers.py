@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from agents.providers import ProviderConfigError, provider_for
+from agents.providers import ProviderConfigError, openai_compat, provider_for
 from agents.providers.base import (
     Completion,
     ImagePart,
@@ -18,7 +18,6 @@ from agents.providers.base import (
     ToolCall,
     ToolSpec,
 )
-from agents.providers import openai_compat
 from agents.providers.openai_compat import OpenAICompatProvider
 from agents.providers.profiles import GENERIC, GLM, GLM_BASE_URL, Profile
 from tests.agents.llm_server import Reply, ScriptedLLM
