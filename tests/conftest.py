@@ -46,3 +46,10 @@ def api_client():
         return Client(headers={"Authorization": f"Bearer {raw}"})
 
     return make
+
+
+@pytest.fixture
+def staff_client(client, admin_user):
+    """The test client logged in as a superuser, for the admin."""
+    client.force_login(admin_user)
+    return client

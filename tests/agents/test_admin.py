@@ -6,12 +6,6 @@ from tests.agents.factories import API_KEY, ConversationFactory, ToolFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 @pytest.mark.parametrize("model", ["providerconnection", "tool", "agent", "conversation"])
 def test_it_lists_and_searches_in_every_admin(staff_client, model):
     conversation = ConversationFactory(title="about weather")

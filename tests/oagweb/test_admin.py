@@ -11,12 +11,6 @@ from tests.oagweb.factories import JobFactory, MembershipFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 @pytest.mark.parametrize("model", ["team", "membership", "apitoken", "job"])
 def test_it_lists_and_searches_in_every_admin(staff_client, model):
     membership = MembershipFactory()
