@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 
 from asgiref.sync import sync_to_async
-from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Router, Status
 
 from agents import conversations, selectors, services
@@ -188,17 +188,6 @@ def agent_delete(request: HttpRequest, agent_id: int):
 
 # ---------------------------------------------------------------- runs and conversations
 
-def _conversation_for_run(request: HttpRequest, agent_id: int, payload: RunIn) -> Conversation:
-    agent = selectors.agent_get_for_user(user=request.user, id=agent_id, write=True)
-    if payload.conversation_id is None:
-        return conversations.conversation_start(agent=agent, user=request.user)
-    conversation = selectors.conversation_get_for_user(user=request.user,
-                                                       id=payload.conversation_id, write=True)
-    if conversation.agent_id != agent.pk:
-        raise Http404("No such conversation for this agent")
-    return conversation
-
-
 def _sse(event: RunEvent) -> str:
     name = type(event).__name__
     data = ({"step": conversations.step_data(event.step)} if isinstance(event, StepFinished)
@@ -223,7 +212,8 @@ async def agent_run(request: HttpRequest, agent_id: int, payload: RunIn):
     """Runs the agent on `input`; JSON by default, Server-Sent Events with
     `Accept: text/event-stream` (events TokenDelta, ToolCallStarted, ToolCallFinished,
     StepFinished, FinalAnswer, RunError)."""
-    conversation = await sync_to_async(_conversation_for_run)(request, agent_id, payload)
+    conversation = await sync_to_async(conversations.conversation_for_run)(
+        user=request.user, agent_id=agent_id, conversation_id=payload.conversation_id)
     if "text/event-stream" in request.headers.get("Accept", ""):
         response = StreamingHttpResponse(_sse_stream(conversation, payload.input),
                                          content_type="text/event-stream")

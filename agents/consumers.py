@@ -6,7 +6,6 @@ Server → client: user, token, tool_started, tool_finished, final, error, stopp
 """
 
 import asyncio
-import json
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -14,11 +13,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.template.loader import render_to_string
 
 from agents import conversations, images, selectors
 from agents.models import Conversation
-from agents.rendering import markdown_html
+from agents.rendering import markdown_html, tool_card_html
 from agents.runtime.events import (
     FinalAnswer,
     RunError,
@@ -100,11 +98,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.sleep(0)
         elif isinstance(event, ToolCallStarted):
             self.partial = ""  # text before a tool call was the model thinking aloud
+            html = tool_card_html(call_id=event.call_id, name=event.name,
+                                  arguments=event.arguments, finished=False)
             await self.send_json({"type": "tool_started", "call_id": event.call_id,
-                                  "html": tool_card_html(event)})
+                                  "html": html})
         elif isinstance(event, ToolCallFinished):
+            html = tool_card_html(call_id=event.call_id, name=event.name,
+                                  arguments=event.arguments, finished=True,
+                                  result=event.result, error=event.error,
+                                  duration_ms=event.duration_ms)
             await self.send_json({"type": "tool_finished", "call_id": event.call_id,
-                                  "html": tool_card_html(event)})
+                                  "html": html})
         elif isinstance(event, FinalAnswer):
             self.partial = ""
             await self.send_json({"type": "final", "html": markdown_html(event.text)})
@@ -125,16 +129,3 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except Exception:  # the socket may be the thing that closed
             pass
 
-
-def tool_card_html(event: ToolCallStarted | ToolCallFinished) -> str:
-    finished = isinstance(event, ToolCallFinished)
-    try:
-        arguments = json.dumps(json.loads(event.arguments), ensure_ascii=False, indent=1)
-    except ValueError:
-        arguments = event.arguments
-    return render_to_string("agents/conversation.html#tool-card", {"call": {
-        "call_id": event.call_id, "name": event.name, "arguments": arguments,
-        "finished": finished, "result": getattr(event, "result", ""),
-        "error": getattr(event, "error", None),
-        "duration_ms": round(getattr(event, "duration_ms", 0)),
-    }})

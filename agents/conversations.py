@@ -16,7 +16,9 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.http import Http404
 
+from agents import selectors
 from agents.catalog import python_tool_get
 from agents.models import (
     Agent,
@@ -67,7 +69,7 @@ def tool_build(row: ToolRow) -> Tool:
 
 
 def http_tool_build(row: ToolRow) -> Tool:
-    headers = json.loads(secret_decrypt(row.headers_encrypted) or "{}")
+    headers = selectors.tool_headers(tool=row)
     allowed = frozenset(AllowedHost.objects.filter(team_id=row.team_id)
                         .values_list("host", flat=True))
     return HttpTool(name=row.name, description=row.description, parameters=row.parameters,
@@ -87,6 +89,19 @@ def _core_message(row: Message) -> CoreMessage:
 def conversation_start(*, agent: Agent, user: AbstractBaseUser, title: str = "") -> Conversation:
     return Conversation.objects.create(team=agent.team, agent=agent, created_by=user,
                                        title=title[:TITLE_CHARS])
+
+
+def conversation_for_run(*, user: AbstractBaseUser, agent_id: int,
+                         conversation_id: int | None) -> Conversation:
+    """The conversation a run continues, or a new one; 404 for another agent's."""
+    agent = selectors.agent_get_for_user(user=user, id=agent_id, write=True)
+    if conversation_id is None:
+        return conversation_start(agent=agent, user=user)
+    conversation = selectors.conversation_get_for_user(user=user, id=conversation_id,
+                                                       write=True)
+    if conversation.agent_id != agent.pk:
+        raise Http404("No such conversation for this agent")
+    return conversation
 
 
 def _history(conversation: Conversation) -> list[CoreMessage]:

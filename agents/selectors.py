@@ -1,10 +1,21 @@
 """Reads and access checks for provider connections, tools, agents and conversations."""
 
+import json
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from agents.models import Agent, AllowedHost, Conversation, ProviderConnection, Tool
+from agents.models import (
+    Agent,
+    AllowedHost,
+    Conversation,
+    Message,
+    MessageRole,
+    ProviderConnection,
+    Tool,
+)
+from oagweb.encryption import secret_decrypt
 from oagweb.models import Team
 from oagweb.selectors import team_access_check, team_manage_check
 
@@ -42,6 +53,11 @@ def conversation_get_for_user(
     return _team_object_get(queryset, user=user, id=id, write=write, label="conversation")
 
 
+def tool_headers(*, tool: Tool) -> dict[str, str]:
+    """An HTTP tool's headers, decrypted: for the request only, never for a page."""
+    return json.loads(secret_decrypt(tool.headers_encrypted) or "{}")
+
+
 def provider_connection_list(*, team: Team) -> QuerySet[ProviderConnection]:
     return ProviderConnection.objects.filter(team=team)
 
@@ -56,6 +72,12 @@ def agent_list(*, team: Team) -> QuerySet[Agent]:
 
 def conversation_list(*, agent: Agent) -> QuerySet[Conversation]:
     return Conversation.objects.filter(agent=agent)
+
+
+def conversation_transcript(*, conversation: Conversation) -> QuerySet[Message]:
+    """What a reader sees, in order: tool results show inside their call, not on their own."""
+    return (conversation.messages.exclude(role=MessageRole.TOOL)
+            .prefetch_related("tool_executions"))
 
 
 def allowed_host_list(*, team: Team) -> QuerySet[AllowedHost]:

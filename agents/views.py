@@ -18,7 +18,6 @@ from agents.models import Agent, ProviderConnection, ProviderProfile, Tool, Tool
 from agents.providers.profiles import GLM_BASE_URL
 from agents.services import HTTP_METHODS, MAX_STEPS_LIMIT
 from oagweb.context import current_membership
-from oagweb.encryption import secret_decrypt
 from oagweb.errors import ApplicationError
 from oagweb.models import WRITE_ROLES, Membership, Team
 from oagweb.selectors import team_access_check, team_get_for_user
@@ -279,7 +278,7 @@ def provider_delete_page(request: HtmxHttpRequest, connection_id: int) -> HttpRe
 def _header_names(tool: Tool) -> list[str]:
     """Only the names: the values are secrets (tokens, keys) and never go back to a page."""
     try:
-        return sorted(json.loads(secret_decrypt(tool.headers_encrypted) or "{}"))
+        return sorted(selectors.tool_headers(tool=tool))
     except ApplicationError as exc:
         return [exc.message]
 

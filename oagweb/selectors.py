@@ -28,6 +28,12 @@ def team_access_check(*, user: AbstractBaseUser, team_id: int, write: bool = Fal
     return membership
 
 
+def team_can_write(*, user: AbstractBaseUser, team_id: int) -> bool:
+    """Whether a page should offer the team's write actions (the writes check again)."""
+    membership = membership_for(user=user, team_id=team_id)
+    return membership is not None and membership.role in WRITE_ROLES
+
+
 def team_get_for_user(*, user: AbstractBaseUser, id: int, write: bool = False) -> Team:
     return team_access_check(user=user, team_id=id, write=write).team
 
