@@ -18,23 +18,40 @@ The language, in short (Soufflé-like syntax):
   zero, a string operand) derives nothing; numbers order before strings; 1 and 1.0 differ;
 - aggregates `N = count : { p(X, _) }`, `S = sum A : { pay(_, D, A) }`, `min`, `max`, grouped
   by the body variables that also occur outside the braces; with the whole key bound outside,
-  count and sum of no solutions are 0.
+  count and sum of no solutions are 0;
+- productions `@salience(10) name: body ==> assert p(X), retract q(X), emit e(X), call t(X).`
+  act on each match of their body, one at a time through an Agenda that orders them by a
+  pluggable conflict strategy (salience, then recency, then specificity by default) and
+  fires each match once; evaluate() ignores them.
 
 Every defect is a DatalogError subclass raised by Program.parse with .line and .column.
 """
 
+from .agenda import (
+    Activation,
+    Agenda,
+    ConflictStrategy,
+    fifo,
+    lifo,
+    salience_fifo,
+    salience_recency_specificity,
+)
+from .change import Change
 from .database import Database
 from .errors import (
     ArityError,
     DatalogError,
     DatalogSyntaxError,
+    DuplicateProductionError,
     FactNotFoundError,
     StratificationError,
     UnsafeRuleError,
 )
+from .firing import Call, Event, Firing, UnknownToolError
 from .program import Program
 from .provenance import Proof
-from .syntax import Query, Rule
+from .session import Session
+from .syntax import Action, Production, Query, Rule
 
 __all__ = [
     "ArityError",
@@ -48,4 +65,20 @@ __all__ = [
     "Rule",
     "StratificationError",
     "UnsafeRuleError",
+    "Action",
+    "Activation",
+    "Agenda",
+    "ConflictStrategy",
+    "DuplicateProductionError",
+    "Production",
+    "fifo",
+    "lifo",
+    "salience_fifo",
+    "salience_recency_specificity",
+    "Call",
+    "Change",
+    "Event",
+    "Firing",
+    "Session",
+    "UnknownToolError",
 ]

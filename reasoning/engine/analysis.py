@@ -5,19 +5,29 @@ Safety: see planner.py; an aggregate body must also bind its own group keys and 
 Stratification: relations are grouped into strongly connected components of the
 "head depends on body" graph; a negated or aggregated dependency inside a component has no
 stratified meaning and is reported with the cycle that makes it so.
+Productions share the arity and safety checks (their actions play the part of a head) but not
+stratification: they act between evaluations, never inside one.
 """
 
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .errors import ArityError, StratificationError, UnsafeRuleError, position
+from .errors import (
+    ArityError,
+    DuplicateProductionError,
+    StratificationError,
+    UnsafeRuleError,
+    position,
+)
 from .planner import plan_body, unbound_variables
 from .syntax import (
+    FACT_ACTIONS,
     Aggregate,
     Atom,
     Literal,
     Negation,
+    Production,
     Query,
     Rule,
     Variable,
@@ -48,12 +58,21 @@ def atoms_of(literals: Iterable[Literal]) -> Iterator[Atom]:
 
 Use = tuple[str, int, int, int]  # relation, arity, line, column
 Arities = dict[str, tuple[int, int | None, int | None]]  # arity, line and column of first use
+Clause = Rule | Query | Production
 
 
-def clause_uses(clause: Rule | Query) -> list[Use]:
-    """Every use of a relation in a clause, head first."""
+def clause_uses(clause: Clause) -> list[Use]:
+    """Every use of a relation in a clause: head, body, then the facts a production changes."""
     heads = [clause.head] if isinstance(clause, Rule) else []
-    return [(a.relation, a.arity, a.line, a.column) for a in heads + list(atoms_of(clause.body))]
+    uses = [(a.relation, a.arity, a.line, a.column) for a in heads + list(atoms_of(clause.body))]
+    if isinstance(clause, Production):
+        # emit and call name events and tools, not relations: their arity is their own affair.
+        uses += [
+            (action.name, len(action.args), action.line, action.column)
+            for action in clause.actions
+            if action.kind in FACT_ACTIONS
+        ]
+    return uses
 
 
 def check_arities(uses: Iterable[Use], arities: Arities) -> None:
@@ -73,18 +92,52 @@ def check_arities(uses: Iterable[Use], arities: Arities) -> None:
             )
 
 
-def check_safety(clause: Rule | Query) -> None:
-    head = list(literal_variables(clause.head)) if isinstance(clause, Rule) else []
+def check_safety(clause: Clause) -> None:
+    head = _outside_variables(clause)
     plan = plan_body(clause.body, outside=head)
     problems = unbound_variables(plan, head)
     if problems:
-        _raise_unsafe(clause, *problems[0])
+        var, where = problems[0]
+        # The planner calls whatever lies outside the body "the head"; here it is an action.
+        if isinstance(clause, Production) and where == "the head":
+            where = "an action"
+        _raise_unsafe(clause, var, where)
     for literal in clause.body:
         if isinstance(literal, Aggregate):
             _check_aggregate(clause, literal, head)
 
 
-def _check_aggregate(clause: Rule | Query, aggregate: Aggregate, head: list[Variable]) -> None:
+def _outside_variables(clause: Clause) -> list[Variable]:
+    """The variables the body must bind: a rule's head, a production's action arguments.
+
+    Every argument of every action must be bound, so `retract p(X, _)` is unsafe: a retract
+    removes one fact, never a pattern of them (match the fact in the body instead).
+    """
+    if isinstance(clause, Rule):
+        return literal_variables(clause.head)
+    if isinstance(clause, Production):
+        return [
+            arg for action in clause.actions for arg in action.args if isinstance(arg, Variable)
+        ]
+    return []
+
+
+def check_production_names(productions: Iterable[Production]) -> None:
+    """Each production name is used once: the agenda and its reports know them by name."""
+    seen: dict[str, Production] = {}
+    for production in productions:
+        first = seen.setdefault(production.name, production)
+        if first is not production:
+            where = position(production.line, production.column)
+            raise DuplicateProductionError(
+                f"production {production.name} at {where} is already defined at "
+                f"{position(first.line, first.column)}",
+                line=production.line,
+                column=production.column,
+            )
+
+
+def _check_aggregate(clause: Clause, aggregate: Aggregate, head: list[Variable]) -> None:
     inner = [var for lit in aggregate.body for var in literal_variables(lit)]
     if aggregate.result.name in {var.name for var in inner}:
         _raise_unsafe(clause, aggregate.result, "its own aggregate")
@@ -96,9 +149,9 @@ def _check_aggregate(clause: Rule | Query, aggregate: Aggregate, head: list[Vari
         _raise_unsafe(clause, problems[0][0], "an aggregate")
 
 
-def _raise_unsafe(clause: Rule | Query, var: Variable, where: str) -> None:
+def _raise_unsafe(clause: Clause, var: Variable, where: str) -> None:
     name = "_" if var.is_wildcard else var.name
-    kind = "rule" if isinstance(clause, Rule) else "query"
+    kind = {Rule: "rule", Query: "query", Production: "production"}[type(clause)]
     raise UnsafeRuleError(
         f"unsafe {kind} '{clause.text}': variable {name} in {where} is not bound by a "
         f"positive atom at {position(var.line, var.column)}",

@@ -259,7 +259,7 @@ class _Codegen:
         row = tuple_source([self.value(term) or "" for term in output])
         clauses = self.clauses if self.clauses[:1] and self.clauses[0].startswith("for") else [
             "for _ in (0,)", *self.clauses]
-        opening, closing = ("{", "}") if collect == "set" else ("[", "]")
+        opening, closing = {"set": "{}", "list": "[]", "iter": "()"}[collect]
         arguments = (["D"] if self.uses_delta else []) + [self.locals[name] for name in params]
         source = (
             f"def run({', '.join(arguments)}):\n"

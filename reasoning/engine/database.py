@@ -1,9 +1,10 @@
 """The result of evaluating a program: relations, queries and explanations."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from .analysis import Arities, check_arities, check_safety, clause_uses
 from .compiler import compile_plan
+from .limits import RowLimitError
 from .parser import parse_query
 from .planner import plan_body
 from .provenance import Proof, Provenance
@@ -60,10 +61,12 @@ class Database:
         found = self._store.relations.get(name)
         return len(found) if found is not None else 0
 
-    def query(self, query: str | Query) -> list[dict[str, Value]]:
+    def query(self, query: str | Query, *, limit: int | None = None) -> list[dict[str, Value]]:
         """Answers as {variable: value}, sorted; `_` and `_Name` variables are not reported.
 
         A query without named variables answers [{}] when it holds and [] when it does not.
+        With `limit`, more distinct answers than that raise RowLimitError, found as soon as
+        the answer passes the cap (the rest is never computed).
         """
         parsed = parse_query(query) if isinstance(query, str) else query
         check_arities(clause_uses(parsed), dict(self._arities))
@@ -76,9 +79,10 @@ class Database:
             ) if not var.is_anonymous and var.name in plan.bound
         ]
         store = _QueryStore(self._store.symbols, relations=self._store.relations)
-        run = compile_plan(plan.steps, sources=store, output=[Variable(n) for n in names])
+        output = [Variable(n) for n in names]
+        run = compile_plan(plan.steps, sources=store, output=output, collect="iter")
         decode = self._store.symbols.decode
-        answers = [tuple(map(decode, row)) for row in run()]
+        answers = [tuple(map(decode, row)) for row in _distinct(run(), limit)]
         answers.sort(key=lambda answer: [order_key(value) for value in answer])
         return [dict(zip(names, answer)) for answer in answers]
 
@@ -87,3 +91,16 @@ class Database:
         if self._provenance is None:
             self._provenance = Provenance(self._rules, self._store, self._base)
         return self._provenance.explain(relation, tuple(row))
+
+
+def _distinct(rows: Iterator[Row], limit: int | None) -> set[Row]:
+    found: set[Row] = set()
+    if limit is None:
+        found.update(rows)
+        return found
+    add = found.add
+    for row in rows:
+        add(row)
+        if len(found) > limit:
+            raise RowLimitError(limit)
+    return found

@@ -37,6 +37,10 @@ class StratificationError(DatalogError):
     """Negation or aggregation goes through a recursive cycle, so no stratum order exists."""
 
 
+class DuplicateProductionError(DatalogError):
+    """Two productions share a name, which the agenda's refraction and its reports key on."""
+
+
 class FactNotFoundError(KeyError):
     """`explain()` was asked about a fact that the database does not hold."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .analysis import Stratum
 from .compiler import compile_plan
-from .linear import groups_well, linear_shape, run_grouped
+from .linear import linear_shape, run_closure
 from .planner import plan_body
 from .relation import Row
 from .store import Store, merge_new
@@ -44,8 +44,11 @@ def compile_rule(
     return Variant(rule, delta_atom.relation if isinstance(delta_atom, Atom) else None, run)
 
 
-def evaluate_strata(strata: list[Stratum], store: Store) -> None:
-    for stratum in strata:
+def evaluate_strata(
+    strata: list[Stratum], store: Store, progress: Callable[[int, int], None] | None = None
+) -> None:
+    """Evaluates the strata in order; `progress(done, total)` is called after each one."""
+    for done, stratum in enumerate(strata, start=1):
         for rule in stratum.rules:
             store.relation(rule.head.relation, rule.head.arity)
         if stratum.recursive:
@@ -53,10 +56,21 @@ def evaluate_strata(strata: list[Stratum], store: Store) -> None:
         else:
             for rule in stratum.rules:
                 merge_new(store, {rule.head.relation: compile_rule(rule, store).run()})
+        if progress is not None:
+            progress(done, len(strata))
 
 
 def _evaluate_recursive(stratum: Stratum, store: Store) -> None:
     recursive = frozenset(stratum.relations)
+    shape = linear_shape(stratum)
+    if shape is not None:
+        for rule in stratum.rules:
+            if all(not isinstance(lit, Atom) or lit.relation not in recursive
+                   for lit in rule.body):
+                head = rule.head.relation
+                merge_new(store, {head: compile_rule(rule, store).run()})
+        run_closure(shape, store)
+        return
     delta = {name: set(store.relations[name].rows) for name in recursive}
     variants: list[Variant] = []
     for rule in stratum.rules:
@@ -69,11 +83,7 @@ def _evaluate_recursive(stratum: Stratum, store: Store) -> None:
             delta[head] |= merge_new(store, {head: compile_rule(rule, store).run()})[head]
         for position in positions:
             variants.append(compile_rule(rule, store, delta=position, recursive=recursive))
-    shape = linear_shape(stratum)
     while any(delta.values()):
-        if shape is not None and groups_well(shape, delta[shape.relation]):
-            run_grouped(shape, store, delta[shape.relation])
-            return
         delta = _round(variants, delta, store)
 
 

@@ -2,9 +2,12 @@
 
 Grammar (`[]` optional, `*` repeated):
 
-    program    := (rule | query)*
+    program    := (rule | query | production)*
     rule       := atom [":-" body] "."
     query      := "?-" body "."
+    production := ["@" "salience" "(" ["-"] integer ")"] ident ":" body "==>" actions "."
+    actions    := action ("," action)*
+    action     := ("assert" | "retract" | "emit" | "call") atom
     body       := literal ("," literal)*
     literal    := ("!" | "not") atom | atom | aggregate | expr cmp expr
     aggregate  := Variable "=" ("count" | "sum" | "min" | "max") [expr] ":" "{" body "}"
@@ -13,6 +16,10 @@ Grammar (`[]` optional, `*` repeated):
     expr       := product (("+" | "-") product)*
     product    := unary (("*" | "/" | "%") unary)*
     unary      := "-" unary | term | "(" expr ")"
+
+A production is told from a rule by the lone ":" after its name (a rule has "(", "." or
+":-" there). Action arguments are terms, never expressions: arithmetic belongs in the body
+(`..., C = B * 2 ==> emit x(C)`), so the matching network only substitutes bindings.
 """
 
 import itertools
@@ -22,8 +29,10 @@ from typing import cast
 from .errors import DatalogSyntaxError, position
 from .lexer import Token, tokenize
 from .syntax import (
+    ACTION_KINDS,
     AGGREGATE_FUNCTIONS,
     WILDCARD_PREFIX,
+    Action,
     Aggregate,
     Atom,
     BinaryOp,
@@ -33,6 +42,7 @@ from .syntax import (
     GroundFact,
     Literal,
     Negation,
+    Production,
     Query,
     Rule,
     Term,
@@ -41,6 +51,14 @@ from .syntax import (
 )
 
 COMPARISON_OPS = ("=", "!=", "<", "<=", ">", ">=")
+_ACTION_TARGETS = {
+    "assert": "a relation name",
+    "retract": "a relation name",
+    "emit": "an event name",
+    "call": "a tool name",
+}
+
+Parsed = tuple[list[Rule], list[GroundFact], list[Query], list[Production]]
 
 
 class Parser:
@@ -85,10 +103,11 @@ class Parser:
         raw = self.text[first.start:self.tokens[self.index - 1].end]
         return re.sub(r"\s*\n\s*", " ", raw)
 
-    def parse_program(self) -> tuple[list[Rule], list[GroundFact], list[Query]]:
+    def parse_program(self) -> Parsed:
         rules: list[Rule] = []
         facts: list[GroundFact] = []
         queries: list[Query] = []
+        productions: list[Production] = []
         while self.token.kind != "end":
             if self.token.kind == "fact":
                 token = self.advance()
@@ -96,9 +115,64 @@ class Parser:
                 facts.append(GroundFact(relation, row, token.line, token.column))
             elif self.at("?-"):
                 queries.append(self.parse_query())
+            elif self.at("@") or self.is_production_ahead():
+                productions.append(self.parse_production())
             else:
                 rules.append(self.parse_rule())
-        return rules, facts, queries
+        return rules, facts, queries, productions
+
+    def is_production_ahead(self) -> bool:
+        after = self.peek()
+        return self.token.kind == "ident" and after.kind == "punct" and after.text == ":"
+
+    def parse_production(self) -> Production:
+        first = self.token
+        salience = self.parse_salience() if self.at("@") else 0
+        if not self.is_production_ahead():
+            raise self.error("a production name followed by ':'")
+        name = self.advance()
+        self.advance()
+        body = self.parse_body()
+        if not self.at("==>"):
+            raise self.error("'==>' or ','")
+        self.advance()
+        actions = [self.parse_action()]
+        while self.at(","):
+            self.advance()
+            actions.append(self.parse_action())
+        if not self.at("."):
+            raise self.error("'.' or ','")
+        self.advance()
+        return Production(
+            name.text, salience, body, tuple(actions), name.line, name.column,
+            self.clause_text(first),
+        )
+
+    def parse_salience(self) -> int:
+        self.advance()
+        if self.token.text != "salience" or self.token.kind != "ident":
+            raise self.error("'salience' after '@'")
+        self.advance()
+        self.expect("(")
+        sign = -1 if self.at("-") else 1
+        if sign < 0:
+            self.advance()
+        value = self.token.value
+        if self.token.kind != "number" or not isinstance(value, int):
+            raise self.error("an integer salience")
+        self.advance()
+        self.expect(")")
+        return sign * value
+
+    def parse_action(self) -> Action:
+        kind = self.token
+        if kind.kind != "ident" or kind.text not in ACTION_KINDS:
+            raise self.error("an action (assert, retract, emit or call)")
+        self.advance()
+        if self.token.kind != "ident":
+            raise self.error(f"{_ACTION_TARGETS[kind.text]} after '{kind.text}'")
+        atom = self.parse_atom()
+        return Action(kind.text, atom.relation, atom.args, atom.line, atom.column)
 
     def parse_rule(self) -> Rule:
         first = self.token
@@ -234,8 +308,8 @@ class Parser:
         return self.parse_term()
 
 
-def parse_program(text: str) -> tuple[list[Rule], list[GroundFact], list[Query]]:
-    """The rules, facts and queries of a program text.
+def parse_program(text: str) -> Parsed:
+    """The rules, facts, queries and productions of a program text.
 
     Most facts come back as GroundFact; one the fast path does not take (a float, an escape)
     comes back as a rule without a body, for the caller to sort out after its checks.

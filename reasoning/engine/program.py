@@ -1,23 +1,37 @@
 """A parsed and checked program, ready to evaluate."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
-from .analysis import Arities, Stratum, check_arities, check_safety, clause_uses, stratify
+from .analysis import (
+    Arities,
+    Clause,
+    Stratum,
+    check_arities,
+    check_production_names,
+    check_safety,
+    clause_uses,
+    stratify,
+)
 from .database import Database
 from .errors import ArityError
 from .evaluate import evaluate_strata
 from .parser import parse_program
 from .relation import Row
+from .session import Session
 from .store import Store
 from .symbols import Symbols
-from .syntax import Constant, GroundFact, Query, Rule, Value
+from .syntax import Constant, GroundFact, Production, Query, Rule, Value
 
 Facts = Mapping[str, Iterable[Iterable[Value]]]
 
 
 class Program:
-    """Rules, facts and queries that passed every static check (syntax, arity, safety,
-    stratification), so evaluation cannot fail on the program itself."""
+    """Rules, facts, queries and productions that passed every static check (syntax, arity,
+    safety, stratification), so evaluation cannot fail on the program itself.
+
+    Productions take no part in evaluate(): a session matches them between evaluations.
+    """
 
     def __init__(
         self,
@@ -27,19 +41,21 @@ class Program:
         queries: list[Query],
         arities: Arities,
         strata: list[Stratum],
+        productions: Iterable[Production] = (),
     ):
         self.rules = rules
         self.facts = facts
         self.queries = queries
+        self.productions: list[Production] = list(productions)
         self._arities = arities
         self._strata = strata
 
     @classmethod
     def parse(cls, text: str) -> "Program":
         """Raises a DatalogError subclass, with .line and .column, for any defect."""
-        clauses, ground, queries = parse_program(text)
+        clauses, ground, queries, productions = parse_program(text)
         uses = [(fact.relation, len(fact.row), fact.line, fact.column) for fact in ground]
-        everything: list[Rule | Query] = [*clauses, *queries]
+        everything: list[Clause] = [*clauses, *queries, *productions]
         for clause in everything:
             uses += clause_uses(clause)
         # Text order, so that an arity clash names the first use as the reference.
@@ -53,18 +69,36 @@ class Program:
                 ground.append(GroundFact(clause.head.relation, row, clause.line, clause.column))
             else:
                 rules.append(clause)
-        checked: list[Rule | Query] = [*rules, *queries]
+        checked: list[Clause] = [*rules, *queries, *productions]
         for clause in checked:
             check_safety(clause)
+        check_production_names(productions)
         facts: dict[str, list[tuple[Value, ...]]] = {}
         for fact in ground:
             facts.setdefault(fact.relation, []).append(fact.row)
         return cls(
-            rules=rules, facts=facts, queries=queries, arities=arities, strata=stratify(rules)
+            rules=rules, facts=facts, queries=queries, arities=arities, strata=stratify(rules),
+            productions=productions,
         )
 
-    def evaluate(self, facts: Facts | None = None) -> Database:
-        """The model of the program over its own facts plus `facts` (relation -> rows)."""
+    @property
+    def arities(self) -> dict[str, int]:
+        """The number of arguments of every relation the program mentions."""
+        return {name: known[0] for name, known in self._arities.items()}
+
+    @property
+    def derived_relations(self) -> list[str]:
+        """The relations some rule defines, sorted."""
+        return sorted({rule.head.relation for rule in self.rules})
+
+    def evaluate(
+        self,
+        facts: Facts | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Database:
+        """The model of the program over its own facts plus `facts` (relation -> rows);
+        `progress(strata_done, strata_total)` is called as evaluation advances."""
         symbols = Symbols()
         store = Store(symbols)
         base: dict[str, set[Row]] = {}
@@ -78,8 +112,18 @@ class Program:
                 base.setdefault(name, set()).update(map(symbols.encode_row, values))
         for name, rows in base.items():
             store.relation(name, arities[name][0]).add(set(rows))
-        evaluate_strata(self._strata, store)
+        evaluate_strata(self._strata, store, progress)
         return Database(store=store, rules=self.rules, base=base, arities=arities)
+
+    def session(self, facts: Facts | None = None, **options: Any) -> Session:
+        """An incremental session (session.py) over the program's facts plus `facts`.
+
+        Options: `tools` (name -> callable) for the productions' `call` actions, `strategy`
+        for the agenda's conflict resolution (agenda.py).
+        """
+        return Session(
+            self.evaluate(facts), strata=self._strata, productions=self.productions, **options
+        )
 
 
 def _row(row: Iterable[Value]) -> tuple[Value, ...]:

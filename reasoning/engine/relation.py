@@ -3,7 +3,9 @@
 An index maps the values of some bound columns to the list of the remaining columns of every
 row that has them (a scalar when one column is bound or remains, a tuple otherwise), which
 is exactly the shape the generated join loops unpack. Indexes are built on first use for a
-(relation, bound columns) pair and then kept up to date as rows arrive.
+(relation, bound columns) pair and then kept up to date as rows arrive and leave (a session
+removes rows; see session.py). A key whose list empties is dropped, so `key in index` stays
+the test "some row has these values" that negation relies on.
 
 A binary relation computed by the linear-recursion fast path (linear.py) is held grouped,
 {other column: set of carried-column values}, while it grows; its row set is only built when
@@ -69,6 +71,12 @@ class Relation:
         for columns, index in self.indexes.items():
             index_extender(self.arity, columns)(index, rows)
 
+    def remove(self, rows: set[Row]) -> None:
+        """Removes rows that are in the relation (the caller has taken the intersection)."""
+        self.rows.difference_update(rows)
+        for columns, index in self.indexes.items():
+            index_shrinker(self.arity, columns)(index, rows)
+
 
 def key_source(names: list[str]) -> str:
     """The source of an index key (or rest): a scalar for one column, else a tuple."""
@@ -83,19 +91,46 @@ def tuple_source(names: list[str]) -> str:
 @cache
 def index_extender(arity: int, columns: tuple[int, ...]) -> Callable[[Index, Iterable[Row]], None]:
     """A function adding rows to an index on `columns`, compiled once per shape."""
-    names = [f"c{i}" for i in range(arity)]
-    key = key_source([names[i] for i in columns])
-    rest = key_source([name for i, name in enumerate(names) if i not in columns])
-    source = (
+    row, key, rest = _index_sources(arity, columns)
+    return _index_function("extend", arity, columns, (
         "def extend(index, rows):\n"
         "    get = index.get\n"
-        f"    for {tuple_source(names)} in rows:\n"
+        f"    for {row} in rows:\n"
         f"        found = get({key})\n"
         "        if found is None:\n"
         f"            index[{key}] = [{rest}]\n"
         "        else:\n"
         f"            found.append({rest})\n"
-    )
+    ))
+
+
+@cache
+def index_shrinker(arity: int, columns: tuple[int, ...]) -> Callable[[Index, Iterable[Row]], None]:
+    """A function removing rows (all present) from an index on `columns`, compiled once per
+    shape; a key goes with its last row."""
+    row, key, rest = _index_sources(arity, columns)
+    return _index_function("shrink", arity, columns, (
+        "def shrink(index, rows):\n"
+        f"    for {row} in rows:\n"
+        f"        found = index[{key}]\n"
+        "        if len(found) == 1:\n"
+        f"            del index[{key}]\n"
+        "        else:\n"
+        f"            found.remove({rest})\n"
+    ))
+
+
+def _index_sources(arity: int, columns: tuple[int, ...]) -> tuple[str, str, str]:
+    """The sources of a row's unpacking, its index key and the rest stored under the key."""
+    names = [f"c{i}" for i in range(arity)]
+    key = key_source([names[i] for i in columns])
+    rest = key_source([name for i, name in enumerate(names) if i not in columns])
+    return tuple_source(names), key, rest
+
+
+def _index_function(
+    name: str, arity: int, columns: tuple[int, ...], source: str
+) -> Callable[[Index, Iterable[Row]], None]:
     namespace: dict[str, object] = {}
-    exec(compile(source, f"<index {arity}:{columns}>", "exec"), namespace)
-    return namespace["extend"]  # type: ignore[return-value]
+    exec(compile(source, f"<index {name} {arity}:{columns}>", "exec"), namespace)
+    return namespace[name]  # type: ignore[return-value]

@@ -112,6 +112,40 @@ class Query:
     column: int = field(default=0, compare=False)
 
 
+FACT_ACTIONS = ("assert", "retract")
+ACTION_KINDS = (*FACT_ACTIONS, "emit", "call")
+
+
+@dataclass(frozen=True)
+class Action:
+    """`assert atom`, `retract atom`, `emit name(args)` or `call name(args)` of a production.
+
+    `name` is the relation, event or tool; the position is that of the name.
+    """
+
+    kind: str
+    name: str
+    args: tuple[Term, ...]
+    line: int = field(default=0, compare=False)
+    column: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Production:
+    """`[@salience(N)] name: body ==> action, ... .`: when the body matches, do the actions.
+
+    The position is that of the name, which is unique within a program.
+    """
+
+    name: str
+    salience: int
+    body: tuple[Literal, ...]
+    actions: tuple[Action, ...]
+    line: int = field(default=0, compare=False)
+    column: int = field(default=0, compare=False)
+    text: str = field(default="", compare=False)
+
+
 class GroundFact(NamedTuple):
     """A fact of the program text; kept apart from rules because programs hold many."""
 
@@ -219,3 +253,17 @@ def render_literal(literal: Literal, binding: dict[str, Value]) -> str:
     body = ", ".join(render_literal(inner, binding) for inner in literal.body)
     result = render_expr(literal.result, binding)
     return f"{result} = {literal.function}{target} : {{ {body} }}"
+
+
+def render_action(action: Action, binding: dict[str, Value]) -> str:
+    """An action with the bound variables replaced by their values: what it does, once fired."""
+    args = tuple(render_expr(arg, binding) for arg in action.args)
+    return f"{action.kind} {render_atom(action.name, args)}"
+
+
+def render_production(production: Production) -> str:
+    """A production as Datalog text, on one line."""
+    salience = f"@salience({production.salience}) " if production.salience else ""
+    body = ", ".join(render_literal(literal, {}) for literal in production.body)
+    actions = ", ".join(render_action(action, {}) for action in production.actions)
+    return f"{salience}{production.name}: {body} ==> {actions}."
