@@ -17,6 +17,7 @@ from oagweb.errors import ApplicationError
 from oagweb.health import health_check
 from oagweb.router import router as core_router
 from oagweb.schemas import ErrorOut, HealthOut
+from reasoning.api import router as reasoning_router
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def _error(request: HttpRequest, detail: object, status: int) -> HttpResponse:
 
 @api.exception_handler(ApplicationError)
 def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    return _error(request, exc.message, exc.status_code)
+    return api.create_response(request, exc.body(), status=exc.status_code)
 
 
 @api.exception_handler(Http404)
@@ -97,6 +98,7 @@ def health_live(request: HttpRequest):
 
 api.add_router("/", core_router)
 api.add_router("/", agents_router)
+api.add_router("/", reasoning_router)
 
 
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:

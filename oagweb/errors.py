@@ -10,6 +10,10 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
 
+    def body(self) -> dict[str, object]:
+        """The JSON the API answers with; subclasses may add fields beside `detail`."""
+        return {"detail": self.message}
+
 
 class NotFound(ApplicationError):
     status_code = 404

@@ -6,7 +6,7 @@ another team's object is a 404 (its existence is not revealed), a viewer's write
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import Http404
 
 from oagweb.models import MANAGE_ROLES, WRITE_ROLES, ApiToken, Job, JobStatus, Membership, Team
@@ -26,6 +26,16 @@ def team_access_check(*, user: AbstractBaseUser, team_id: int, write: bool = Fal
     if write and membership.role not in WRITE_ROLES:
         raise PermissionDenied("Viewers have read-only access to this team")
     return membership
+
+
+def team_object_get(queryset: QuerySet, *, user: AbstractBaseUser, id: int, write: bool,
+                    label: str) -> Model:
+    """A team-owned object the user may see (404 otherwise), checked for write if asked."""
+    found = queryset.filter(id=id, team__memberships__user=user).first()
+    if found is None:
+        raise Http404(f"No such {label}")
+    team_access_check(user=user, team_id=found.team_id, write=write)
+    return found
 
 
 def team_can_write(*, user: AbstractBaseUser, team_id: int) -> bool:

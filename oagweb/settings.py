@@ -139,6 +139,13 @@ JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 60, minimum=2)
 if JOB_STALE_SECONDS <= JOB_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured("JOB_STALE_SECONDS must be larger than JOB_HEARTBEAT_SECONDS")
 
+# Reasoning queries from pages, the API and agents: time budget (s) and row cap per query.
+REASONING_QUERY_SECONDS = env_int("OAG_REASONING_QUERY_SECONDS", 10, minimum=1)
+REASONING_QUERY_ROWS = env_int("OAG_REASONING_QUERY_ROWS", 10_000, minimum=1)
+# Request bodies Django reads into memory: a 10 MB rule source in a JSON body must fit, so that
+# the service, not Django, answers one just over the limit with a clear message.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
 # 2 intra-op threads stall on 2-vCPU machines; one per process is the measured safe default.
 TORCH_THREADS = env_int("OAG_TORCH_THREADS", 1, minimum=1)
 # torch and OpenMP read this when they first load, in every process that loads settings.

@@ -8,8 +8,10 @@ import pytest
 from agents.models import AllowedHost
 from oagweb.models import Membership
 from oagweb.services import api_token_create
+from reasoning.services import inference_run_start
 from tests.agents.factories import ConversationFactory, ToolFactory
 from tests.oagweb.factories import JobFactory
+from tests.reasoning.factories import RuleSetFactory
 
 # (method, path template, JSON body): the template is filled from the foreign objects.
 FOREIGN_ENDPOINTS = [
@@ -47,6 +49,26 @@ FOREIGN_ENDPOINTS = [
     ("get", "/api/v1/teams/{team}/allowed-hosts", None),
     ("post", "/api/v1/teams/{team}/allowed-hosts", {"host": "x.example.com"}),
     ("delete", "/api/v1/allowed-hosts/{allowed}", None),
+    # reasoning (the multipart facts import is checked in tests/reasoning/test_api.py)
+    ("get", "/api/v1/teams/{team}/rule-sets", None),
+    ("post", "/api/v1/teams/{team}/rule-sets", {"name": "mine now"}),
+    ("get", "/api/v1/rule-sets/{rule_set}", None),
+    ("patch", "/api/v1/rule-sets/{rule_set}", {"name": "mine now"}),
+    ("delete", "/api/v1/rule-sets/{rule_set}", None),
+    ("get", "/api/v1/rule-sets/{rule_set}/versions", None),
+    ("post", "/api/v1/rule-sets/{rule_set}/versions", {"source": "p(1)."}),
+    ("get", "/api/v1/rule-sets/{rule_set}/versions/1", None),
+    ("post", "/api/v1/rule-sets/{rule_set}/validate", {"source": "p(1)."}),
+    ("get", "/api/v1/rule-sets/{rule_set}/facts", None),
+    ("post", "/api/v1/rule-sets/{rule_set}/facts", [{"relation": "p", "args": [1]}]),
+    ("get", "/api/v1/rule-sets/{rule_set}/facts/export", None),
+    ("delete", "/api/v1/rule-sets/{rule_set}/facts", None),
+    ("get", "/api/v1/rule-sets/{rule_set}/runs", None),
+    ("post", "/api/v1/rule-sets/{rule_set}/runs", None),
+    ("get", "/api/v1/inference-runs/{run}", None),
+    ("get", "/api/v1/inference-runs/{run}/facts", None),
+    ("post", "/api/v1/rule-sets/{rule_set}/query", {"query": "p(X)"}),
+    ("post", "/api/v1/rule-sets/{rule_set}/explain", {"relation": "p", "args": [1]}),
 ]
 
 
@@ -63,6 +85,7 @@ def _fill(value, ids):
 def foreign_ids(stranger):
     token, _ = api_token_create(user=stranger, name="theirs")
     conversation = ConversationFactory(agent__team=stranger.team)
+    rule_set = RuleSetFactory(team=stranger.team)
     return {
         "team": stranger.team.pk,
         "membership": Membership.objects.get(user=stranger).pk,
@@ -74,6 +97,8 @@ def foreign_ids(stranger):
         "agent": conversation.agent_id,
         "conversation": conversation.pk,
         "allowed": AllowedHost.objects.create(team=stranger.team, host="h.example.com").pk,
+        "rule_set": rule_set.pk,
+        "run": inference_run_start(user=stranger, rule_set=rule_set).pk,
     }
 
 
