@@ -20,6 +20,7 @@ from django.http import Http404
 
 from agents import selectors
 from agents.catalog import python_tool_get
+from agents.knowledge_tool import KnowledgeBaseTool
 from agents.models import (
     Agent,
     AllowedHost,
@@ -60,7 +61,10 @@ def provider_build(agent: Agent) -> OpenAICompatProvider:
 
 
 def tools_build(agent: Agent) -> list[Tool]:
-    return [tool_build(row) for row in agent.tools.all()]
+    tools = [tool_build(row) for row in agent.tools.all()]
+    if agent.knowledge_base is not None:
+        tools.append(KnowledgeBaseTool(agent.knowledge_base))
+    return tools
 
 
 def tool_build(row: ToolRow) -> Tool:

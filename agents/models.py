@@ -79,6 +79,11 @@ class Agent(models.Model):
     temperature = models.FloatField(null=True, blank=True)
     max_steps = models.PositiveSmallIntegerField(default=8)
     tools = models.ManyToManyField(Tool, blank=True, related_name="agents")
+    # Gives the agent the built-in tool query_knowledge_base over this rule set.
+    knowledge_base = models.ForeignKey(
+        "reasoning.RuleSet", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="agents",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

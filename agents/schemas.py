@@ -91,6 +91,8 @@ class AgentIn(Schema):
     temperature: float | None = None
     max_steps: int = 8
     tool_ids: list[int] = []
+    knowledge_base_id: int | None = Field(
+        None, description="A rule set the agent may query (tool query_knowledge_base).")
 
 
 class AgentPatch(Schema):
@@ -102,6 +104,7 @@ class AgentPatch(Schema):
     temperature: float | None = None
     max_steps: int | None = None
     tool_ids: list[int] | None = None
+    knowledge_base_id: int | None = None
 
 
 class AgentOut(Schema):
@@ -115,6 +118,7 @@ class AgentOut(Schema):
     temperature: float | None
     max_steps: int
     tool_ids: list[int]
+    knowledge_base_id: int | None
 
     @staticmethod
     def resolve_tool_ids(obj: Any) -> list[int]:

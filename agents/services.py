@@ -16,6 +16,7 @@ from agents.models import Agent, AllowedHost, ProviderConnection, ProviderProfil
 from oagweb.encryption import secret_encrypt, secret_hint
 from oagweb.errors import ApplicationError, Conflict
 from oagweb.models import Team
+from reasoning.models import RuleSet
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # what OpenAI and GLM accept as function names
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -210,7 +211,18 @@ def _agent_fields(team: Team, fields: dict[str, Any]) -> dict[str, Any]:
         if not 1 <= int(fields["max_steps"]) <= MAX_STEPS_LIMIT:
             raise ApplicationError(f"max_steps must lie between 1 and {MAX_STEPS_LIMIT}")
         clean["max_steps"] = int(fields["max_steps"])
+    if "knowledge_base_id" in fields:
+        clean["knowledge_base"] = _knowledge_base(team, fields["knowledge_base_id"])
     return clean
+
+
+def _knowledge_base(team: Team, rule_set_id: int | None) -> RuleSet | None:
+    if rule_set_id is None:
+        return None
+    rule_set = RuleSet.objects.filter(team=team, id=rule_set_id).first()
+    if rule_set is None:
+        raise ApplicationError(f"No such rule set: {rule_set_id}")
+    return rule_set
 
 
 def _agent_tools(team: Team, tool_ids: list[int]) -> list[Tool]:

@@ -22,6 +22,7 @@ from oagweb.errors import ApplicationError
 from oagweb.models import WRITE_ROLES, Membership, Team
 from oagweb.selectors import team_access_check, team_get_for_user
 from oagweb.views import HtmxHttpRequest
+from reasoning.selectors import rule_set_list
 
 HTTP_PARAMETERS_EXAMPLE = """{
   "type": "object",
@@ -101,12 +102,14 @@ def _agent_form(post: QueryDict | None = None, agent: Agent | None = None) -> di
         values = {key: post.get(key, "") for key in
                   ("name", "provider_id", "model_name", "system_prompt", "temperature",
                    "max_steps")}
-        return values | {"tool_ids": {int(v) for v in post.getlist("tool_ids") if v.isdigit()}}
+        return values | {"tool_ids": {int(v) for v in post.getlist("tool_ids") if v.isdigit()},
+                         "knowledge_base_id": post.get("knowledge_base_id", "")}
     if agent is not None:
         return {"name": agent.name, "provider_id": str(agent.provider_id),
                 "model_name": agent.model_name, "system_prompt": agent.system_prompt,
                 "temperature": "" if agent.temperature is None else agent.temperature,
-                "max_steps": agent.max_steps, "tool_ids": {t.pk for t in agent.tools.all()}}
+                "max_steps": agent.max_steps, "tool_ids": {t.pk for t in agent.tools.all()},
+                "knowledge_base_id": str(agent.knowledge_base_id or "")}
     return {"max_steps": Agent._meta.get_field("max_steps").default, "tool_ids": set()}
 
 
@@ -120,6 +123,8 @@ def _agent_fields(post: QueryDict) -> dict[str, Any]:
         "system_prompt": post.get("system_prompt", ""),
         "temperature": _decimal(post.get("temperature"), label=_("Temperature")),
         "tool_ids": sorted(_agent_form(post)["tool_ids"]),
+        "knowledge_base_id": _integer(post["knowledge_base_id"], label=_("Knowledge base"))
+        if post.get("knowledge_base_id", "").strip() else None,
     }
     if post.get("max_steps", "").strip():
         fields["max_steps"] = _integer(post["max_steps"], label=_("Max steps"))
@@ -129,6 +134,7 @@ def _agent_fields(post: QueryDict) -> dict[str, Any]:
 def _agent_form_context(team: Team, form: dict[str, Any]) -> dict[str, Any]:
     return {"connections": selectors.provider_connection_list(team=team),
             "tools": selectors.tool_list(team=team), "form": form,
+            "rule_sets": rule_set_list(team=team),
             "max_steps_limit": MAX_STEPS_LIMIT}
 
 
