@@ -24,6 +24,7 @@ urlpatterns = [
     path("jobs/ping/", views.job_ping_page, name="job_ping"),
     path("jobs/<int:job_id>/cancel/", views.job_cancel_page, name="job_cancel"),
     path("agents/", include("agents.urls")),
+    path("reasoning/", include("reasoning.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # Before the main API: the OpenAI-compatible API answers errors in OpenAI's shape.
