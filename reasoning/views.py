@@ -76,7 +76,8 @@ def rule_set_list_page(request: HtmxHttpRequest) -> HttpResponse:
             url = reverse("rule_set_detail", args=[rule_set.pk])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     context = {"team": membership.team, "can_write": membership.role in WRITE_ROLES,
-               "rule_sets": selectors.rule_set_rows(team=membership.team), "form": form, "error": error,
+               "rule_sets": selectors.rule_set_rows(team=membership.team), "form": form,
+               "error": error,
                "example": EXAMPLE_SOURCE}
     if request.htmx and request.method == "POST":
         return render(request, "reasoning/rule_sets.html#create-form", context)
