@@ -34,9 +34,21 @@ test: install chromium lint
 	$(PY) -m pytest
 
 # Benchmarks (tests/benchmarks, left out of `make test`): each measures the platform against
-# its peer in the same run, prints a table and fails when a target is missed.
-bench: install
-	OAG_BENCH=1 $(PY) -m pytest tests/benchmarks -s -p no:randomly -q
+# its peer in the same run, prints a table and fails when a target is missed. Peers that are
+# Python packages (clingo, pyDatalog) come from requirements-bench.txt.
+$(VENV)/.bench-installed: $(STAMP) requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+# The reasoning platform benchmark measures writes to PostgreSQL: BENCH_DATABASE_URL, by default
+# the local server these machines run.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+bench: $(VENV)/.bench-installed
+	OAG_BENCH=1 $(PY) -m pytest tests/benchmarks -s -p no:randomly -q \
+	  --ignore=tests/benchmarks/test_reasoning_platform.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) OAG_BENCH=1 $(PY) -m pytest \
+	  tests/benchmarks/test_reasoning_platform.py -s -p no:randomly -q
 
 lint: install
 	$(VENV)/bin/ruff check manage.py oagweb agents reasoning training compression devices tests
