@@ -20,6 +20,7 @@ from .errors import (
     UnsafeRuleError,
     position,
 )
+from .graphs import strongly_connected
 from .planner import plan_body, unbound_variables
 from .syntax import (
     FACT_ACTIONS,
@@ -176,7 +177,8 @@ def stratify(rules: list[Rule]) -> list[Stratum]:
     successors: dict[str, list[_Edge]] = {node: [] for node in nodes}
     for edge in edges:
         successors[edge.source].append(edge)
-    components = _components(nodes, successors)
+    targets = {node: [edge.target for edge in successors[node]] for node in nodes}
+    components = strongly_connected(nodes, targets.__getitem__)
     component_of = {node: i for i, comp in enumerate(components) for node in comp}
     strata = [Stratum(set(component)) for component in components]
     for edge in edges:
@@ -199,47 +201,6 @@ def _edges(rule: Rule) -> Iterator[_Edge]:
         elif isinstance(literal, Aggregate):
             for atom in atoms_of(literal.body):
                 yield _Edge(head, atom.relation, literal.function, rule, literal)
-
-
-def _components(nodes: list[str], successors: dict[str, list[_Edge]]) -> list[list[str]]:
-    """Tarjan's strongly connected components, iteratively; dependencies come out first."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    components: list[list[str]] = []
-    for root in nodes:
-        if root in index:
-            continue
-        work = [(root, 0)]
-        while work:
-            node, next_edge = work.pop()
-            if next_edge == 0:
-                index[node] = low[node] = len(index)
-                stack.append(node)
-                on_stack.add(node)
-            edges = successors[node]
-            if next_edge < len(edges):
-                work.append((node, next_edge + 1))
-                target = edges[next_edge].target
-                if target not in index:
-                    work.append((target, 0))
-                elif target in on_stack:
-                    low[node] = min(low[node], index[target])
-                continue
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                components.append(component)
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-    return components
 
 
 def _raise_cycle(edge: _Edge, successors: dict[str, list[_Edge]], component: list[str]) -> None:

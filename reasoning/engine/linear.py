@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .analysis import Stratum
 from .compiler import compile_plan
+from .graphs import strongly_connected
 from .planner import plan_body
 from .relation import Groups, Row
 from .store import Store
@@ -77,7 +78,7 @@ def run_closure(shape: LinearShape, store: Store) -> None:
     full = _group(relation.rows, shape.carried)
     rests = [_compile_rest(rule, position, shape.carried, store) for rule, position in shape.rules]
     needs = _dependency_graph(full, rests)
-    for component in _components(needs):
+    for component in strongly_connected(needs, lambda key: needs.get(key, ())):
         values: set[int] = set()
         for key in component:
             values |= full.get(key, _EMPTY)
@@ -109,49 +110,6 @@ def _dependency_graph(
                     seen.add(head_key)
                     pending.append(head_key)
     return needs
-
-
-def _components(needs: dict[int, list[int]]) -> list[list[int]]:
-    """Strongly connected components, each after every component it reaches (iterative
-    Tarjan: recursion would overflow Python's stack on a long chain)."""
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
-    stack: list[int] = []
-    on_stack: set[int] = set()
-    found: list[list[int]] = []
-    for root in needs:
-        if root in index:
-            continue
-        work = [(root, iter(needs.get(root, ())))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, successors = work[-1]
-            for other in successors:
-                if other not in index:
-                    index[other] = low[other] = len(index)
-                    stack.append(other)
-                    on_stack.add(other)
-                    work.append((other, iter(needs.get(other, ()))))
-                    break
-                if other in on_stack:
-                    low[node] = min(low[node], index[other])
-            else:
-                work.pop()
-                if work:
-                    parent = work[-1][0]
-                    low[parent] = min(low[parent], low[node])
-                if low[node] == index[node]:
-                    component = []
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        component.append(member)
-                        if member == node:
-                            break
-                    found.append(component)
-    return found
 
 
 def _group(rows: set[Row], carried: int) -> Groups:
