@@ -19,6 +19,7 @@ from .planner import plan_body
 from .relation import Row
 from .store import Store, merge_new
 from .syntax import Atom, Rule, literal_variables
+from .two_sided import run_two_sided, two_sided_shape
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,17 @@ def evaluate_strata(
 def _evaluate_recursive(stratum: Stratum, store: Store) -> None:
     recursive = frozenset(stratum.relations)
     shape = linear_shape(stratum)
-    if shape is not None:
+    two_sided = None if shape is not None else two_sided_shape(stratum)
+    if shape is not None or two_sided is not None:
         for rule in stratum.rules:
             if all(not isinstance(lit, Atom) or lit.relation not in recursive
                    for lit in rule.body):
                 head = rule.head.relation
                 merge_new(store, {head: compile_rule(rule, store).run()})
-        run_closure(shape, store)
+        if shape is not None:
+            run_closure(shape, store)
+        else:
+            run_two_sided(two_sided, store)
         return
     delta = {name: set(store.relations[name].rows) for name in recursive}
     variants: list[Variant] = []

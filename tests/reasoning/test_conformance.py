@@ -416,3 +416,23 @@ def test_it_closes_a_long_chain_without_deep_recursion():
     db = Program.parse("p(X, Y) :- e(X, Y).\np(X, Z) :- e(X, Y), p(Y, Z).").evaluate(
         facts={"e": edges})
     assert db.count("p") == 3001 * 3000 // 2
+
+
+def test_it_runs_same_generation_two_sided(monkeypatch: pytest.MonkeyPatch):
+    ran: list[str] = []
+    original = evaluate_module.run_two_sided
+    monkeypatch.setattr(evaluate_module, "run_two_sided",
+                        lambda shape, store: (ran.append(shape.relation), original(shape, store)))
+    parent = [((child - 1) // 3, child) for child in range(1, 40)]  # a ternary tree, 3 levels
+    db = Program.parse(
+        "sg(X, Y) :- parent(P, X), parent(P, Y), X != Y.\n"
+        "sg(X, Y) :- parent(A, X), sg(A, B), parent(B, Y).\n"
+        "cousins(N) :- N = count : { sg(X, _), X > 12 }."
+    ).evaluate(facts={"parent": parent})
+    assert ran == ["sg"]
+    level = {0: 0}
+    for p, c in parent:
+        level[c] = level[p] + 1
+    expected = {(x, y) for x in level for y in level if x != y and level[x] == level[y] > 0}
+    assert db.relation("sg") == expected
+    assert db.relation("cousins") == {(sum(1 for x, _ in expected if x > 12),)}
