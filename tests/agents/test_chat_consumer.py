@@ -148,3 +148,6 @@ async def test_it_closes_a_socket_to_another_teams_conversation(owner, stranger,
                                    headers=[ORIGIN, cookie])
     connected, code = await socket.connect()
     assert not connected and code == 4404
+    # Without it the consumer's task outlives the test, and closing the shared event loop at
+    # the end of the module can wait on it for ever.
+    await socket.disconnect()
