@@ -10,10 +10,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.conf import settings
 
-from reasoning.engine import Database, DatalogError, FactNotFoundError, Proof, Query
+from reasoning.engine import Database, DatalogError, FactNotFoundError, Program, Proof, Query
 from reasoning.engine.limits import BudgetExceededError, RowLimitError, time_budget
 from reasoning.engine.parser import parse_query
 from reasoning.engine.syntax import Atom, Constant, Variable
@@ -22,10 +23,15 @@ from reasoning.models import RuleSet, RuleSetVersion
 from reasoning.selectors import facts_load, rule_set_version_latest
 from reasoning.services import program_parse
 
+T = TypeVar("T")
 # Models kept per process: the few knowledge bases being worked on at once.
 CACHED_MODELS = 4
 Key = tuple[object, ...]
 _models: OrderedDict[Key, Database] = OrderedDict()
+# Parsed versions (immutable once saved), for what needs only the program: an agent's tool
+# description is built on every chat turn, and parsing a large source each time would delay
+# the first token.
+_programs: OrderedDict[Key, Program] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -45,29 +51,38 @@ class Answer:
                 for atom in self.atoms]
 
 
-def _cached(key: Key) -> Database | None:
+def _cached(cache: OrderedDict[Key, T], key: Key) -> T | None:
     with _lock:
-        found = _models.get(key)
+        found = cache.get(key)
         if found is not None:
-            _models.move_to_end(key)
+            cache.move_to_end(key)
         return found
 
 
-def _remember(key: Key, db: Database) -> None:
+def _remember(cache: OrderedDict[Key, T], key: Key, value: T) -> None:
     with _lock:
-        _models[key] = db
-        while len(_models) > CACHED_MODELS:
-            _models.popitem(last=False)
+        cache[key] = value
+        while len(cache) > CACHED_MODELS:
+            cache.popitem(last=False)
+
+
+def _program(version: RuleSetVersion) -> Program:
+    # Creation times too, here and below: SQLite reuses the ids of deleted rows.
+    key = (version.pk, version.created_at)
+    found = _cached(_programs, key)
+    if found is None:
+        found = program_parse(version.source)
+        _remember(_programs, key, found)
+    return found
 
 
 def _model(rule_set: RuleSet, version: RuleSetVersion, seconds: float) -> Database:
-    # Creation times too: SQLite reuses the ids of deleted rows.
     key = (rule_set.pk, rule_set.created_at, version.pk, version.created_at,
            rule_set.facts_revision)
-    found = _cached(key)
+    found = _cached(_models, key)
     if found is not None:
         return found
-    program = program_parse(version.source)
+    program = _program(version)
     facts = facts_load(rule_set=rule_set)  # outside the budget: never interrupt a DB read
     try:
         with time_budget(seconds):
@@ -78,7 +93,7 @@ def _model(rule_set: RuleSet, version: RuleSetVersion, seconds: float) -> Databa
             "to see its results, or simplify the rules") from None
     except DatalogError as exc:
         raise ReasoningError(f"The facts do not fit the rules: {exc.message}") from None
-    _remember(key, db)
+    _remember(_models, key, db)
     return db
 
 
@@ -90,7 +105,7 @@ def rule_set_query(*, rule_set: RuleSet, text: str, limit: int | None = None,
     the time budget or row cap."""
     limit = limit or settings.REASONING_QUERY_ROWS
     seconds = seconds or settings.REASONING_QUERY_SECONDS
-    version = rule_set_version_latest(rule_set=rule_set)
+    version = rule_set_version_latest(rule_set=rule_set, source=False)
     db = _model(rule_set, version, seconds)
     try:
         query = parse_query(text)
@@ -119,7 +134,7 @@ def rule_set_explain(*, rule_set: RuleSet, relation: str, args: Sequence[object]
                      seconds: float | None = None) -> Proof:
     """A shallowest proof of a fact of the rule set's model; 404-like error if it is absent."""
     seconds = seconds or settings.REASONING_QUERY_SECONDS
-    version = rule_set_version_latest(rule_set=rule_set)
+    version = rule_set_version_latest(rule_set=rule_set, source=False)
     db = _model(rule_set, version, seconds)
     try:
         with time_budget(seconds):
@@ -141,7 +156,7 @@ CITED_ROWS, CITED_PROOFS, PROOF_DEPTH = 20, 3, 4
 
 def rule_set_describe(*, rule_set: RuleSet) -> str:
     """One line naming the relations a model can query, with their arities."""
-    program = program_parse(rule_set_version_latest(rule_set=rule_set).source)
+    program = _program(rule_set_version_latest(rule_set=rule_set, source=False))
     arities = {**rule_set.relations, **program.arities}
     names = ", ".join(f"{name}/{arity}" for name, arity in sorted(arities.items()))
     return f"Knowledge base {rule_set.name!r}; relations: {names or 'none yet'}."

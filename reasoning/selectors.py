@@ -55,8 +55,10 @@ def fact_counts(rule_set_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     return counted
 
 
-def rule_set_version_latest(*, rule_set: RuleSet) -> RuleSetVersion:
-    version = rule_set.versions.first()
+def rule_set_version_latest(*, rule_set: RuleSet, source: bool = True) -> RuleSetVersion:
+    """The latest version; with source=False its text is read only if something uses it."""
+    versions = rule_set.versions.all() if source else rule_set.versions.defer("source")
+    version = versions.first()
     if version is None:  # every rule set is created with version 1
         raise Http404("This rule set has no version")
     return version
