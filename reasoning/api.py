@@ -136,8 +136,9 @@ def fact_import(request: HttpRequest, rule_set_id: int, file: File[UploadedFile]
                 relation: Form[str] = "", format: Form[str] = ""):
     """Imports a CSV or JSON file of up to 1,000,000 facts, all or none (see the README)."""
     rule_set = _rule_set(request, rule_set_id, write=True)
-    rows = facts_io.facts_from_upload(file, relation=relation or None, format=format)
-    return Status(201, _imported(rule_set, services.facts_import(rule_set=rule_set, rows=rows)))
+    result = services.facts_import_file(rule_set=rule_set, upload=file,
+                                        relation=relation or None, format=format)
+    return Status(201, _imported(rule_set, result))
 
 
 @router.get("/rule-sets/{rule_set_id}/facts/export", response={200: None, **ERRORS},

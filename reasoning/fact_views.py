@@ -16,8 +16,6 @@ from reasoning.models import RuleSet
 from reasoning.pages import facts_context, part_response
 from reasoning.views import rule_set_get
 
-IMPORT_FORMATS = ("", "csv", "json")
-
 
 @login_required
 @require_GET
@@ -31,12 +29,9 @@ def _imported(request: HtmxHttpRequest, rule_set: RuleSet) -> dict[str, Any]:
     upload = request.FILES.get("file")
     if upload is None:
         raise ApplicationError(_("Choose a CSV or JSON file to import."))
-    format = request.POST.get("format", "")
-    if format not in IMPORT_FORMATS:
-        raise ApplicationError(_("Choose the file's format: automatic, CSV or JSON."))
-    rows = facts_io.facts_from_upload(upload, relation=request.POST.get("relation", "").strip()
-                                      or None, format=format)
-    result = services.facts_import(rule_set=rule_set, rows=rows)
+    result = services.facts_import_file(
+        rule_set=rule_set, upload=upload, format=request.POST.get("format", ""),
+        relation=request.POST.get("relation", "").strip() or None)
     return {"import_added": result.added, "import_received": result.received}
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import IO
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -13,7 +14,7 @@ from oagweb.models import Team
 from reasoning import bulk
 from reasoning.engine import DatalogError, Program
 from reasoning.errors import FactsError, ProgramError, ReasoningError, TooLarge
-from reasoning.facts_io import Row, rows_capped
+from reasoning.facts_io import Row, facts_from_upload, rows_capped
 from reasoning.models import InferenceRun, RuleSet, RuleSetVersion
 from reasoning.selectors import rule_set_version_latest
 
@@ -134,6 +135,13 @@ def facts_import(*, rule_set: RuleSet, rows: Iterable[tuple[str, Row]]) -> Facts
                 relations=locked.relations, facts_revision=F("facts_revision") + 1)
     rule_set.refresh_from_db(fields=["relations", "facts_revision"])
     return FactsImported(received=counted.count, added=added)
+
+
+def facts_import_file(*, rule_set: RuleSet, upload: IO[bytes], relation: str | None = None,
+                      format: str = "") -> FactsImported:
+    """Imports a CSV or JSON file (format given, or told by its name), all or nothing."""
+    rows = facts_from_upload(upload, relation=relation, format=format)
+    return facts_import(rule_set=rule_set, rows=rows)
 
 
 def _known_arities(rule_set: RuleSet) -> dict[str, int]:
